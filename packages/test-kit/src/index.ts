@@ -37,7 +37,7 @@ const uniqueName = (label: string): string =>
   `${PREFIX}${process.pid}_${label
     .toLowerCase()
     .replace(/[^a-z0-9]/g, '_')
-    .slice(0, 20)}_${randomBytes(3).toString('hex')}`;
+    .slice(0, 20)}_t${Date.now().toString(36)}r${randomBytes(3).toString('hex')}`;
 
 const processAlive = (pid: number): boolean => {
   try {
@@ -48,9 +48,17 @@ const processAlive = (pid: number): boolean => {
   }
 };
 
+/**
+ * A resource is swept only when its creating process is gone AND it is older than this: a
+ * process of another PID namespace (a container sharing the servers) looks dead from here.
+ */
+const SWEEP_AFTER_MS = 30 * 60_000;
+
 const leftBehind = (name: string): boolean => {
   const pid = Number(name.slice(PREFIX.length).split('_')[0]);
-  return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+  if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) return false;
+  const created = /_t([0-9a-z]+)r[0-9a-f]{6}$/.exec(name)?.[1];
+  return created === undefined || Date.now() - Number.parseInt(created, 36) > SWEEP_AFTER_MS;
 };
 
 const withAdmin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
@@ -89,7 +97,21 @@ export const createTestDatabase = async (label: string): Promise<TestDatabase> =
   return {
     name,
     url: databaseUrl(baseDatabaseUrl(), name),
-    drop: () => withAdmin((client) => dropDatabase(client, name)).then(() => undefined),
+    // Connections a test just closed may still be on their way out: give them a moment before
+    // FORCE terminates them (a terminated connection's pending query is an unhandled error).
+    drop: () =>
+      withAdmin(async (client) => {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+            return;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55006') throw error; // in use by other sessions
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        await dropDatabase(client, name);
+      }).then(() => undefined),
   };
 };
 

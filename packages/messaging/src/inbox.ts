@@ -1,0 +1,124 @@
+/**
+ * The inbox: a message id recorded in the same database transaction as the effect of its
+ * handler, so a redelivered or duplicated message has no second effect.
+ *
+ * Table (created by each service's Prisma migration; `INBOX_TABLE_SQL` below):
+ *
+ * ```sql
+ * CREATE TABLE IF NOT EXISTS inbox (
+ *   consumer     text        NOT NULL,
+ *   message_id   text        NOT NULL,
+ *   processed_at timestamptz NOT NULL DEFAULT now(),
+ *   PRIMARY KEY (consumer, message_id)
+ * );
+ * ```
+ *
+ * Prisma model for schema.prisma:
+ *
+ * ```prisma
+ * model Inbox {
+ *   consumer    String
+ *   messageId   String   @map("message_id")
+ *   processedAt DateTime @default(now()) @map("processed_at") @db.Timestamptz(6)
+ *   @@id([consumer, messageId])
+ *   @@map("inbox")
+ * }
+ * ```
+ */
+import type pg from 'pg';
+
+/** The DDL of the inbox table (for migrations and tests). */
+export const INBOX_TABLE_SQL = `CREATE TABLE IF NOT EXISTS inbox (
+  consumer     text        NOT NULL,
+  message_id   text        NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, message_id)
+)`;
+
+/** Whether the work ran, or the message had already been processed by this consumer. */
+export type InboxOutcome = 'applied' | 'duplicate';
+
+/**
+ * Runs work at most once per (consumer, messageId), atomically with the record of it.
+ * `Tx` is the transaction handle given to the work (a pg client, a Prisma transaction client).
+ */
+export interface Inbox<Tx = unknown> {
+  /**
+   * In one transaction: records (consumer, messageId); if it was new, runs `work(tx)` and
+   * commits, resolving 'applied'; if it was already there, resolves 'duplicate' without
+   * running `work`. If `work` throws, rolls back (the id is not recorded) and rethrows.
+   * Concurrent calls with the same id: one applies, the other waits for it and gets 'duplicate'
+   * (or retries if the first rolled back).
+   */
+  runOnce(consumer: string, messageId: string, work: (tx: Tx) => Promise<void>): Promise<InboxOutcome>;
+}
+
+const INSERT = 'INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING';
+
+/** Inbox over a node-postgres pool; the work receives the pool client holding the transaction. */
+export const pgInbox = (pool: pg.Pool): Inbox<pg.PoolClient> => ({
+  async runOnce(consumer, messageId, work) {
+    const client = await pool.connect();
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const { rowCount } = await client.query(INSERT, [consumer, messageId]);
+      if (rowCount === 0) {
+        await client.query('ROLLBACK');
+        return 'duplicate';
+      }
+      await work(client);
+      await client.query('COMMIT');
+      return 'applied';
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  },
+});
+
+/** The part of a Prisma transaction client the inbox uses. */
+export interface PrismaTransactionLike {
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
+}
+
+/** The part of a generated PrismaClient the inbox uses (any generated client fits). */
+export interface PrismaClientLike<Tx extends PrismaTransactionLike> {
+  $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: { timeout?: number; maxWait?: number }): Promise<R>;
+}
+
+class DuplicateMessage extends Error {}
+
+/**
+ * Inbox over a generated Prisma client: `prisma.$transaction(async tx => ...)`, the id inserted
+ * with `INSERT ... ON CONFLICT DO NOTHING` through `tx.$executeRaw`; the work receives `tx`.
+ * `timeoutMs` bounds the interactive transaction (default 30 000; Prisma's own default is 5 000).
+ */
+export const prismaInbox = <Tx extends PrismaTransactionLike>(
+  prisma: PrismaClientLike<Tx>,
+  options: { timeoutMs?: number } = {},
+): Inbox<Tx> => ({
+  async runOnce(consumer, messageId, work) {
+    try {
+      await prisma.$transaction(
+        async (tx) => {
+          const inserted =
+            await tx.$executeRaw`INSERT INTO inbox (consumer, message_id) VALUES (${consumer}, ${messageId}) ON CONFLICT DO NOTHING`;
+          // Throwing rolls the (empty) transaction back; caught below as the duplicate outcome.
+          if (inserted === 0) throw new DuplicateMessage();
+          await work(tx);
+        },
+        { timeout: options.timeoutMs ?? 30_000, maxWait: options.timeoutMs ?? 30_000 },
+      );
+      return 'applied';
+    } catch (error) {
+      if (error instanceof DuplicateMessage) return 'duplicate';
+      throw error;
+    }
+  },
+});

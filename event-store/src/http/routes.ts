@@ -1,0 +1,103 @@
+/**
+ * The internal HTTP API (every route signed: service-kit verifies before these run).
+ *
+ *   POST /streams/:streamId/events           append { expectedVersion, events } -> 200 AppendResult
+ *   GET  /streams/:streamId?fromVersion=&asOf= -> { streamId, version, events }
+ *   GET  /events?fromPosition=&limit=&waitMs=  -> { events, nextPosition, hasMore } (waitMs: long poll)
+ *   GET  /events/by-correlation/:correlationId -> { events }
+ *
+ * Errors: `{ error: { code, message, ...details } }` with the status of the code
+ * (VALIDATION 400, WRONG_EXPECTED_VERSION 409 with currentVersion, IDEMPOTENCY_CONFLICT 409,
+ * NOT_FOUND 404, UNAVAILABLE 503).
+ */
+import type { Express, NextFunction, Request, Response } from 'express';
+import { EventStoreError } from '../store/errors.ts';
+import type { EventStore } from '../store/event-store.ts';
+import { DEFAULT_PAGE_SIZE } from '../store/reader.ts';
+
+/** Longest a `GET /events` long poll waits for a commit. */
+export const MAX_WAIT_MS = 30_000;
+
+const integer = (raw: unknown, name: string, fallback: number): number => {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+    throw new EventStoreError(
+      'VALIDATION',
+      `${name} must be a non-negative integer, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+};
+
+const date = (raw: unknown, name: string): Date | undefined => {
+  if (raw === undefined || raw === '') return undefined;
+  const value = typeof raw === 'string' ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(value.getTime())) {
+    throw new EventStoreError(
+      'VALIDATION',
+      `${name} must be an ISO-8601 date-time, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+};
+
+/** Answers an EventStoreError with its status and code; anything else goes to the server's 500 handler. */
+const answerError = (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
+  if (!(error instanceof EventStoreError)) {
+    next(error);
+    return;
+  }
+  res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
+};
+
+/** Waits until this process commits past `position` or `ms` elapse. */
+const commitAfter = (store: EventStore, position: number, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = store.onCommit((committed) => {
+      if (committed > position) done();
+    });
+  });
+
+/** Mounts the event store routes on `app`. */
+export const mountEventStoreRoutes = (app: Express, store: EventStore): void => {
+  app.post('/streams/:streamId/events', async (req, res) => {
+    const body = (req.body ?? {}) as { expectedVersion?: unknown; events?: unknown };
+    const result = await store.append({
+      streamId: String(req.params.streamId),
+      expectedVersion: body.expectedVersion as never,
+      events: body.events as never,
+    });
+    res.json(result);
+  });
+
+  app.get('/streams/:streamId', async (req, res) => {
+    const fromVersion = integer(req.query.fromVersion, 'fromVersion', 1);
+    const asOf = date(req.query.asOf, 'asOf');
+    res.json(await store.readStream(String(req.params.streamId), { fromVersion, ...(asOf ? { asOf } : {}) }));
+  });
+
+  app.get('/events', async (req, res) => {
+    const fromPosition = integer(req.query.fromPosition, 'fromPosition', 0);
+    const limit = integer(req.query.limit, 'limit', DEFAULT_PAGE_SIZE);
+    const waitMs = Math.min(integer(req.query.waitMs, 'waitMs', 0), MAX_WAIT_MS);
+    let page = await store.readAll(fromPosition, limit);
+    if (page.events.length === 0 && waitMs > 0) {
+      await commitAfter(store, fromPosition, waitMs);
+      page = await store.readAll(fromPosition, limit);
+    }
+    res.json(page);
+  });
+
+  app.get('/events/by-correlation/:correlationId', async (req, res) => {
+    res.json({ events: await store.readByCorrelation(String(req.params.correlationId)) });
+  });
+
+  app.use(answerError);
+};

@@ -1,0 +1,77 @@
+/** The event store in process: validated, group-committed appends and reads of the log. */
+import pg from 'pg';
+import type { Registry } from 'prom-client';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { validateAppend } from './append-request.ts';
+import { type EventStoreMetrics, eventStoreMetrics, registerHeadPosition } from './metrics.ts';
+import { LogReader, type StreamSlice } from './reader.ts';
+import type { AppendRequest, AppendResult, EventPage, RecordedEvent } from './types.ts';
+import { AppendWriter } from './writer.ts';
+
+/** Options of {@link createEventStore}. */
+export interface EventStoreOptions {
+  /** Connection URL of the event store database (migrated). */
+  databaseUrl: string;
+  /** Prisma client on the same database, used for reads. */
+  prisma: PrismaClient;
+  registry: Registry;
+  /** Most events committed in one transaction; default 5 000. */
+  maxBatchEvents?: number;
+}
+
+/** The event store API the HTTP routes, the subgraph and the relay use. */
+export interface EventStore {
+  /**
+   * Appends events to a stream if it is at `expectedVersion`. Idempotent by event id: the same
+   * append again answers the same result and writes nothing. Fails with VALIDATION (400) when
+   * the request or an event's data does not match its contract, WRONG_EXPECTED_VERSION (409,
+   * with `currentVersion`) when the stream moved (nothing appended), IDEMPOTENCY_CONFLICT (409)
+   * when an event id is already stored with another payload.
+   */
+  append(request: AppendRequest): Promise<AppendResult>;
+  readStream(streamId: string, options?: { fromVersion?: number; asOf?: Date }): Promise<StreamSlice>;
+  readAll(fromPosition?: number, limit?: number): Promise<EventPage>;
+  readByCorrelation(correlationId: string): Promise<RecordedEvent[]>;
+  headPosition(): Promise<number>;
+  /** Calls `listener` with the last position after every commit of this process; returns an unsubscribe. */
+  onCommit(listener: (position: number) => void): () => void;
+  readonly metrics: EventStoreMetrics;
+  /** Refuses new appends, commits the queued ones, closes the writer's pool (not the Prisma client). */
+  close(): Promise<void>;
+}
+
+/** Creates the event store over a migrated database. */
+export const createEventStore = (options: EventStoreOptions): EventStore => {
+  const metrics = eventStoreMetrics(options.registry);
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  // An idle connection closed by the server (restart, failover, terminated backend) is dropped
+  // by the pool and the next batch opens another; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  const listeners = new Set<(position: number) => void>();
+  const writer = new AppendWriter({
+    pool,
+    metrics,
+    ...(options.maxBatchEvents ? { maxBatchEvents: options.maxBatchEvents } : {}),
+    onCommit: (position) => {
+      for (const listener of listeners) listener(position);
+    },
+  });
+  const reader = new LogReader(options.prisma);
+  registerHeadPosition(options.registry, () => reader.headPosition());
+  return {
+    metrics,
+    append: async (request) => writer.append(validateAppend(request)),
+    readStream: (streamId, readOptions) => reader.readStream(streamId, readOptions),
+    readAll: (fromPosition, limit) => reader.readAll(fromPosition, limit),
+    readByCorrelation: (correlationId) => reader.readByCorrelation(correlationId),
+    headPosition: () => reader.headPosition(),
+    onCommit: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: async () => {
+      await writer.close();
+      await pool.end();
+    },
+  };
+};

@@ -1,0 +1,130 @@
+/**
+ * Load, decide, append: the write path of every service. A stream is loaded from the event
+ * store (or from the in-memory cache plus its newer events), the decider runs, and its events
+ * are appended with the version that was read; a concurrent change reloads and decides again.
+ */
+import {
+  type EventStoreClient,
+  type RecordedEvent,
+  WrongExpectedVersionError,
+} from '@magasin/event-store/client';
+import { type EventEnvelope, type EventType, newEventId, parseEnvelope } from '@magasin/events';
+import { currentTraceparent } from '@magasin/telemetry';
+import type { Decider, PendingEvent } from './decider.ts';
+import { DomainError } from './errors.ts';
+
+/** Who asked for a command and why: copied onto every event it produces. */
+export interface CommandMetadata {
+  /** The order (or other business flow) the command belongs to. */
+  correlationId: string;
+  /** Id of the event or command that caused this one; null for a user's mutation. */
+  causationId?: string | null;
+  /** `identity.sub` for a mutation, `service:<name>` for a reaction. */
+  actor: string;
+}
+
+/** What a handled command did. */
+export interface CommandResult<State> {
+  /** The stream's state after the appended events: what a mutation answers with. */
+  state: State;
+  /** The stream's version after the append (unchanged when nothing was decided). */
+  version: number;
+  /** The events appended, with positions; empty when the decider decided nothing. */
+  events: RecordedEvent[];
+}
+
+/** Handles commands for the streams of one decider. */
+export interface CommandHandler<Command, State> {
+  handle(streamId: string, command: Command, metadata: CommandMetadata): Promise<CommandResult<State>>;
+  /** The current state and version of a stream, read from the store. */
+  load(streamId: string): Promise<{ state: State; version: number }>;
+}
+
+/** Options of {@link createCommandHandler}. */
+export interface CommandHandlerOptions<Command, State, E extends EventType> {
+  eventStore: EventStoreClient;
+  decider: Decider<Command, State, E>;
+  /**
+   * Keep each stream's last state in memory and read only its newer events (default false).
+   * Safe with several replicas: a stale cache fails the append with a version conflict, which
+   * reloads. Meant for few, long streams (inventory's single stream).
+   */
+  cache?: boolean;
+  /** Attempts before a persistent version conflict becomes a CONFLICT error; default 5. */
+  maxAttempts?: number;
+}
+
+/** The data of a stored event at the current schema version (old versions upcast). */
+const current = (event: EventEnvelope): EventEnvelope => {
+  const parsed = parseEnvelope(event);
+  if (!parsed.ok) throw new Error(`stream ${event.streamId} v${event.version}: ${parsed.reason}`);
+  return parsed.event;
+};
+
+/** Creates the command handler of a decider; see the module comment. */
+export const createCommandHandler = <Command, State, E extends EventType>(
+  options: CommandHandlerOptions<Command, State, E>,
+): CommandHandler<Command, State> => {
+  const { eventStore, decider } = options;
+  const cache = new Map<string, { state: State; version: number }>();
+  const apply = (state: State, events: readonly EventEnvelope[]): State =>
+    events.reduce(
+      (folded, event) =>
+        decider.evolve(folded, { type: event.type, data: current(event).data } as PendingEvent<E>),
+      state,
+    );
+
+  const load = async (streamId: string): Promise<{ state: State; version: number }> => {
+    const known = options.cache ? cache.get(streamId) : undefined;
+    const slice = await eventStore.readStream(streamId, { fromVersion: (known?.version ?? 0) + 1 });
+    const loaded = {
+      state: apply(known?.state ?? decider.initialState(), slice.events),
+      version: slice.events.at(-1)?.version ?? known?.version ?? 0,
+    };
+    if (options.cache) cache.set(streamId, loaded);
+    return loaded;
+  };
+
+  const handle = async (
+    streamId: string,
+    command: Command,
+    metadata: CommandMetadata,
+  ): Promise<CommandResult<State>> => {
+    const maxAttempts = options.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await load(streamId);
+      const decided = decider.decide(command, state);
+      if (decided.length === 0) return { state, version, events: [] };
+      const traceparent = currentTraceparent() ?? null;
+      try {
+        const result = await eventStore.append(
+          streamId,
+          version === 0 ? 'no_stream' : version,
+          decided.map((event) => ({
+            eventId: newEventId(),
+            type: event.type,
+            data: event.data,
+            correlationId: metadata.correlationId,
+            causationId: metadata.causationId ?? null,
+            actor: metadata.actor,
+            traceparent,
+          })),
+        );
+        const next = { state: decided.reduce(decider.evolve, state), version: result.version };
+        if (options.cache) cache.set(streamId, next);
+        return { ...next, events: result.events };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        if (attempt >= maxAttempts) {
+          throw new DomainError(
+            'CONFLICT',
+            `${streamId} kept changing while this was decided (${attempt} attempts): try again`,
+            { streamId },
+          );
+        }
+      }
+    }
+  };
+
+  return { handle, load };
+};

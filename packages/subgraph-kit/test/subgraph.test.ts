@@ -1,0 +1,223 @@
+import { newEventId } from '@magasin/events';
+import { eventually } from '@magasin/test-kit';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCommandHandler } from '../src/command-handler.ts';
+import { diffProjection, rebuildProjection } from '../src/rebuild.ts';
+import { loadSubgraphConfig, type RunningSubgraph, runSubgraph } from '../src/subgraph.ts';
+import { graphqlClient, startTestBackbone, type TestBackbone } from '../src/testing.ts';
+import { catalogProjection, catalogResolvers, catalogTypeDefs, productDecider } from './fixture/catalog.ts';
+import type { PrismaClient } from './fixture/src/generated/prisma/client.ts';
+
+let backbone: TestBackbone;
+let running: RunningSubgraph<PrismaClient>;
+const admin = { sub: 'ada', roles: ['admin'] as const };
+
+const start = async () => {
+  const config = loadSubgraphConfig(
+    'kit',
+    { portEnv: 'KIT_PORT', port: 4099 },
+    backbone.env('kit', 'KIT_PORT'),
+  );
+  return runSubgraph({
+    name: 'kit',
+    config: { ...config, port: 0 },
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    handleSignals: false,
+    projection: catalogProjection,
+    typeDefs: catalogTypeDefs,
+    resolvers: catalogResolvers,
+  });
+};
+
+beforeAll(async () => {
+  backbone = await startTestBackbone('kit');
+  running = await start();
+});
+afterAll(async () => {
+  await running?.stop();
+  await backbone?.stop();
+});
+
+const createProduct = `mutation ($id: ID!, $name: String!, $stock: Int!) {
+  createProduct(id: $id, name: $name, initialStock: $stock) { id name stock }
+}`;
+const restock = `mutation ($id: ID!, $quantity: Int!) { restockProduct(id: $id, quantity: $quantity) { id stock } }`;
+
+describe('mutations through the command handler', () => {
+  it('answers with the state the decider produced and appends the events with the caller as actor', async () => {
+    const gql = graphqlClient(running.url, { identity: admin, correlationId: 'corr-1' });
+    const created = await gql(createProduct, { id: 'p1', name: 'Kettle', stock: 3 });
+    expect(created).toEqual({ data: { createProduct: { id: 'p1', name: 'Kettle', stock: 3 } } });
+    const restocked = await gql(restock, { id: 'p1', quantity: 2 });
+    expect(restocked.data).toEqual({ restockProduct: { id: 'p1', stock: 5 } });
+    const { events } = await backbone.eventStore.readStream('kit-product-p1');
+    expect(events.map((e) => [e.type, e.version, e.actor, e.correlationId])).toEqual([
+      ['ProductCreated', 1, 'ada', 'corr-1'],
+      ['ProductRestocked', 2, 'ada', 'corr-1'],
+    ]);
+  });
+
+  it('maps domain errors to codes, and masks unexpected errors', async () => {
+    const gql = graphqlClient(running.url, { identity: admin });
+    const unknown = await gql(restock, { id: 'nope', quantity: 1 });
+    expect(unknown.errors?.[0]).toMatchObject({
+      message: 'no product nope',
+      extensions: { code: 'NOT_FOUND' },
+    });
+    const zero = await gql(restock, { id: 'p1', quantity: 0 });
+    expect(zero.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const boom = await gql('{ boom }');
+    expect(boom.errors?.[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(JSON.stringify(boom)).not.toContain('hunter2');
+    expect(JSON.stringify(boom)).not.toContain('stack');
+  });
+
+  it('refuses a customer (FORBIDDEN), an anonymous caller (UNAUTHENTICATED) and unsigned requests', async () => {
+    const customer = graphqlClient(running.url, { identity: { sub: 'bob', roles: ['customer'] } });
+    expect((await customer(restock, { id: 'p1', quantity: 1 })).errors?.[0]?.extensions?.code).toBe(
+      'FORBIDDEN',
+    );
+    const anonymous = graphqlClient(running.url);
+    expect((await anonymous(restock, { id: 'p1', quantity: 1 })).errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
+    const unsigned = await fetch(`${running.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ product(id: "p1") { id } }' }),
+    });
+    expect(unsigned.status).toBe(401);
+  });
+
+  it('retries on a concurrent change: 20 concurrent restocks all land, in 20 distinct versions', async () => {
+    const handler = createCommandHandler({
+      eventStore: backbone.eventStore,
+      decider: productDecider,
+      maxAttempts: 50,
+    });
+    await handler.handle(
+      'kit-product-race',
+      { type: 'CreateProduct', productId: 'race', name: 'Race', initialStock: 0 },
+      { correlationId: 'c', actor: 't' },
+    );
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        handler.handle(
+          'kit-product-race',
+          { type: 'RestockProduct', productId: 'race', quantity: 1 },
+          { correlationId: 'c', actor: 't' },
+        ),
+      ),
+    );
+    const { state, version } = await handler.load('kit-product-race');
+    expect(state).toMatchObject({ status: 'active', stock: 20 });
+    expect(version).toBe(21);
+  });
+
+  it('with a cache, sees events appended by another writer', async () => {
+    const cached = createCommandHandler({
+      eventStore: backbone.eventStore,
+      decider: productDecider,
+      cache: true,
+    });
+    const other = createCommandHandler({ eventStore: backbone.eventStore, decider: productDecider });
+    const meta = { correlationId: 'c', actor: 't' };
+    await cached.handle(
+      'kit-product-cached',
+      { type: 'CreateProduct', productId: 'cached', name: 'C', initialStock: 1 },
+      meta,
+    );
+    await other.handle(
+      'kit-product-cached',
+      { type: 'RestockProduct', productId: 'cached', quantity: 4 },
+      meta,
+    );
+    const result = await cached.handle(
+      'kit-product-cached',
+      { type: 'RestockProduct', productId: 'cached', quantity: 1 },
+      meta,
+    );
+    expect(result.state).toMatchObject({ stock: 6 });
+    expect(result.version).toBe(3);
+  });
+});
+
+describe('the projection follows the log', () => {
+  it('applies every event once, in order, and a restarted service resumes from its checkpoint', async () => {
+    const gql = graphqlClient(running.url, { identity: admin });
+    await gql(createProduct, { id: 'p2', name: 'Teapot', stock: 1 });
+    for (let i = 0; i < 5; i++) await gql(restock, { id: 'p2', quantity: 1 });
+    await eventually(
+      async () =>
+        ((await gql('{ product(id: "p2") { stock } }')).data as { product?: { stock: number } })?.product
+          ?.stock === 6 || undefined,
+      { what: 'projection at 6' },
+    );
+
+    await running.stop();
+    // Appended while the service is down: applied once when it is back.
+    await backbone.eventStore.append('kit-product-p2', 'any', [
+      {
+        eventId: newEventId(),
+        type: 'ProductRestocked',
+        data: { productId: 'p2', quantity: 10 },
+        correlationId: 'c',
+        actor: 't',
+      },
+    ]);
+    running = await start();
+    const head = (await backbone.eventStore.readAll(0, { limit: 1000 })).nextPosition;
+    await running.deps.projector.waitForPosition(head);
+    const product = await running.deps.prisma.product.findUniqueOrThrow({ where: { id: 'p2' } });
+    expect(product.stock).toBe(16);
+  });
+
+  it('a rebuild from the log equals the live read model, and a tampered row shows as a difference', async () => {
+    const head = (await backbone.eventStore.readAll(0, { limit: 1000 })).nextPosition;
+    await running.deps.projector.waitForPosition(head);
+    const rebuilt = await rebuildProjection({
+      projection: catalogProjection,
+      databaseUrl: backbone.serviceDatabase.url,
+      eventStore: backbone.eventStore,
+    });
+    expect(rebuilt.position).toBe(head);
+    expect(
+      await diffProjection({ databaseUrl: backbone.serviceDatabase.url, schema: rebuilt.schema }),
+    ).toEqual([]);
+
+    await running.deps.prisma.product.update({ where: { id: 'p1' }, data: { stock: 999 } });
+    const again = await rebuildProjection({
+      projection: catalogProjection,
+      databaseUrl: backbone.serviceDatabase.url,
+      eventStore: backbone.eventStore,
+    });
+    const differences = await diffProjection({
+      databaseUrl: backbone.serviceDatabase.url,
+      schema: again.schema,
+    });
+    expect(differences).toHaveLength(2);
+    expect(differences[0]).toContain('"stock":999');
+  });
+
+  it('a swapped rebuild repairs the live rows while the service runs, and the projector carries on', async () => {
+    const swapped = await rebuildProjection({
+      projection: catalogProjection,
+      databaseUrl: backbone.serviceDatabase.url,
+      eventStore: backbone.eventStore,
+      swap: true,
+    });
+    expect(swapped.swapped).toBe(true);
+    expect((await running.deps.prisma.product.findUniqueOrThrow({ where: { id: 'p1' } })).stock).toBe(5);
+    const gql = graphqlClient(running.url, { identity: admin });
+    await gql(restock, { id: 'p1', quantity: 1 });
+    await eventually(
+      async () =>
+        (await running.deps.prisma.product.findUniqueOrThrow({ where: { id: 'p1' } })).stock === 6 ||
+        undefined,
+      { what: 'restock after swap' },
+    );
+  });
+});

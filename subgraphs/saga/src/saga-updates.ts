@@ -1,0 +1,217 @@
+/**
+ * Live saga progress. After each page of the log the projection committed, every saga event of
+ * the page is published on the `magasin.saga-updates` fanout as the whole saga as of that event
+ * (one update per step, in order), so any replica (of this service, or a gateway) can serve any
+ * subscriber without reading this database. A subscriber reads the current state first, then
+ * follows the updates of its saga (newer versions only), and ends when the saga ends; it also
+ * re-reads the saga now and then, in case an update was lost while RabbitMQ reconnected. Either
+ * way a subscriber gets every step after the first state once, in order: the steps an update or
+ * a re-read is ahead by are cut from that saga's own timeline.
+ */
+import type { EventEnvelope } from '@magasin/events';
+import type { Messaging, Subscription } from '@magasin/messaging';
+import type { Logger } from 'pino';
+import { isTerminal, type SagaView, viewAt } from './domain/timeline.ts';
+import type { SagaPrisma } from './projections/index.ts';
+import { readSagaViews } from './saga-views.ts';
+
+/** What travels on the fanout: the whole saga as of `version`. */
+export interface SagaUpdate {
+  sagaId: string;
+  version: number;
+  saga: SagaView;
+}
+
+const SAGA_EVENT = /^Saga[A-Z]/;
+
+/** Publishes the updates of the saga events of a committed page; see the module comment. */
+export const publishSagaUpdates = async (
+  events: readonly EventEnvelope[],
+  deps: { prisma: SagaPrisma; messaging: Messaging },
+): Promise<void> => {
+  const touched = events.filter((event) => SAGA_EVENT.test(event.type));
+  if (touched.length === 0) return;
+  const ids = [...new Set(touched.map((event) => (event.data as { sagaId: string }).sagaId))];
+  const views = await readSagaViews(deps.prisma, ids);
+  const updates: SagaUpdate[] = [];
+  for (const event of touched) {
+    const sagaId = (event.data as { sagaId: string }).sagaId;
+    const view = views.get(sagaId);
+    // A later page may have moved the saga on already: its own updates follow with that page.
+    if (!view || view.version < event.version) continue;
+    updates.push({ sagaId, version: event.version, saga: viewAt(view, event.version) });
+  }
+  await Promise.all(updates.map((update) => deps.messaging.publishSagaUpdate({ ...update })));
+};
+
+const isUpdate = (value: unknown): value is SagaUpdate => {
+  const update = value as Partial<SagaUpdate> | null;
+  return (
+    typeof update?.sagaId === 'string' &&
+    typeof update.version === 'number' &&
+    typeof update.saga === 'object' &&
+    update.saga !== null
+  );
+};
+
+/** Dispatches the saga updates this replica receives to the subscribers of each saga. */
+export class SagaUpdateHub {
+  private readonly listeners = new Map<string, Set<(update: SagaUpdate) => void>>();
+  private subscription: Promise<Subscription> | undefined;
+
+  constructor(private readonly deps: { messaging: Messaging; logger: Logger }) {}
+
+  /** Calls `listener` with each update of `sagaId` from now on; resolves once updates flow. */
+  async listen(sagaId: string, listener: (update: SagaUpdate) => void): Promise<() => void> {
+    const listeners = this.listeners.get(sagaId) ?? new Set();
+    listeners.add(listener);
+    this.listeners.set(sagaId, listeners);
+    const unlisten = () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.listeners.get(sagaId) === listeners) this.listeners.delete(sagaId);
+    };
+    try {
+      this.subscription ??= this.deps.messaging.subscribeSagaUpdates((update) => this.dispatch(update));
+      await this.subscription;
+    } catch (error) {
+      this.subscription = undefined;
+      unlisten();
+      throw error;
+    }
+    return unlisten;
+  }
+
+  private dispatch(update: unknown): void {
+    if (!isUpdate(update)) {
+      this.deps.logger.warn({ update }, 'ignored a malformed saga update');
+      return;
+    }
+    for (const listener of this.listeners.get(update.sagaId) ?? []) listener(update);
+  }
+
+  /** Stops receiving updates. */
+  async close(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    this.listeners.clear();
+    if (subscription) await (await subscription.catch(() => undefined))?.close();
+  }
+}
+
+/** An async iterator fed by pushes, whose `return()` ends it at once (even while waiting). */
+class SagaChannel implements AsyncIterableIterator<SagaView> {
+  private readonly queue: SagaView[] = [];
+  private waiting: ((result: IteratorResult<SagaView>) => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly onEnd: () => void) {}
+
+  /** Whether end() or return() was called. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  push(view: SagaView): void {
+    if (this.ended) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: view, done: false });
+    } else {
+      this.queue.push(view);
+    }
+  }
+
+  /** No more values after those queued. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd();
+    if (this.waiting && this.queue.length === 0) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<SagaView>> {
+    const value = this.queue.shift();
+    if (value) return Promise.resolve({ value, done: false });
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<SagaView>> {
+    this.queue.length = 0;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<SagaView> {
+    return this;
+  }
+}
+
+/** Options of {@link followSaga}. */
+export interface FollowOptions {
+  hub: SagaUpdateHub;
+  /** The saga's current state, from the read model. */
+  read: (sagaId: string) => Promise<SagaView | null>;
+  /** Re-read period when no update came (SAGA_SUBSCRIPTION_RESYNC_MS). */
+  resyncMs: number;
+  logger: Logger;
+}
+
+/**
+ * The saga `sagaId` as it changes: its current state first (as soon as it exists), then each
+ * newer version, ending after a terminal status.
+ */
+export const followSaga = async (
+  sagaId: string,
+  options: FollowOptions,
+): Promise<AsyncIterableIterator<SagaView>> => {
+  let timer: NodeJS.Timeout | undefined;
+  let unlisten: (() => void) | undefined;
+  const channel = new SagaChannel(() => {
+    clearInterval(timer);
+    unlisten?.();
+  });
+  let last = 0;
+  const offer = (view: SagaView) => {
+    if (view.version <= last) return;
+    // After the first state, each step once and in order: a re-read can be ahead of the updates
+    // (the projection commits before it publishes), and an update can be lost; the steps the
+    // view skips are cut from its own timeline rather than dropped.
+    const from = last === 0 ? view.version : last + 1;
+    last = view.version;
+    for (let version = from; version <= view.version; version++) channel.push(viewAt(view, version));
+    if (isTerminal(view.status)) channel.end();
+  };
+  const resync = async () => {
+    try {
+      const view = await options.read(sagaId);
+      if (view) offer(view);
+    } catch (error) {
+      options.logger.warn({ err: error, sagaId }, 'could not re-read a followed saga');
+    }
+  };
+  // Listen before reading, so that nothing between the read and the first update is missed.
+  unlisten = await options.hub.listen(sagaId, (update) => offer(update.saga));
+  try {
+    const current = await options.read(sagaId);
+    if (current) offer(current);
+  } catch (error) {
+    void channel.return();
+    unlisten();
+    throw error;
+  }
+  if (channel.isEnded) {
+    unlisten();
+    return channel;
+  }
+  timer = setInterval(() => void resync(), options.resyncMs);
+  timer.unref();
+  return channel;
+};

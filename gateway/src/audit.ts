@@ -1,0 +1,323 @@
+/**
+ * The audit of mutations: every mutation the gateway accepted or refused (who, what, when, the
+ * outcome and the correlation id) is sent to the audit service as the command
+ * `audit.RecordMutation` on RabbitMQ, once its response is ready. Card data never leaves the
+ * gateway (arguments are masked first), and the raw query text is not sent (it may hold card
+ * data in literals): each root field goes with its coerced argument values.
+ *
+ * Sending never delays or fails the user's request: it runs after the response is ready, and a
+ * failure (RabbitMQ unreachable, message refused) is logged and counted in
+ * `magasin_gateway_audit_records_total{outcome="failed"}`. The connection to RabbitMQ is made
+ * in the background, so the gateway serves even while RabbitMQ is down.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  type CommandPayloadOf,
+  type MutationOutcome,
+  maskCardData,
+  RecordMutation,
+  subjectIdsIn,
+} from '@magasin/events';
+import { connectMessaging, type Messaging, newCommand } from '@magasin/messaging';
+import type { Identity } from '@magasin/service-kit';
+import {
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  getArgumentValues,
+  getOperationAST,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { HttpOperationContext } from './apollo.ts';
+
+/** Most tokens parsed of a request refused before Apollo Server ran it (its query is only read for its root fields). */
+const MAX_REFUSED_TOKENS = 10_000;
+
+/** How long one attempt to connect to RabbitMQ lasts (retries within it included). */
+const CONNECT_ATTEMPT_MS = 5_000;
+
+/** One mutation as the gateway saw it. */
+export interface AuditedMutation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown> | undefined;
+  identity: Identity | undefined;
+  correlationId: string;
+  receivedAt: Date;
+  durationMs: number;
+  /** The response's data (null or absent when refused before running). */
+  data: Record<string, unknown> | null | undefined;
+  errors: readonly GraphQLFormattedError[] | undefined;
+}
+
+/** The audit of the gateway's mutations. */
+export interface MutationAudit {
+  /** The Apollo Server plugin that records each mutation (HTTP and WebSocket alike). */
+  readonly plugin: ApolloServerPlugin<HttpOperationContext>;
+  /**
+   * Resolves after the first attempt to connect to RabbitMQ (connected or not, within
+   * about 5 s): the gateway waits for it so that its first mutations are not lost at start-up.
+   */
+  readonly ready: Promise<void>;
+  /**
+   * Records a request refused before Apollo Server ran it (a token that does not verify), if its
+   * body holds a mutation. Never throws.
+   */
+  recordRefusedRequest(request: {
+    body: unknown;
+    correlationId: string;
+    receivedAt: Date;
+    errorCode: string;
+  }): void;
+  /** Waits for the records being sent, then closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startMutationAudit}. */
+export interface MutationAuditOptions {
+  /** AMQP URL of RabbitMQ (RABBITMQ_URL). */
+  url: string;
+  /** The API schema (to coerce the arguments of a request refused before Apollo ran it). */
+  schema: GraphQLSchema;
+  logger: Logger;
+  registry: Registry;
+}
+
+/** The root fields an operation selects, fragments included. */
+const rootFields = (document: DocumentNode, selectionSet: SelectionSetNode): FieldNode[] =>
+  selectionSet.selections.flatMap((selection) => {
+    switch (selection.kind) {
+      case Kind.FIELD:
+        return [selection];
+      case Kind.INLINE_FRAGMENT:
+        return rootFields(document, selection.selectionSet);
+      case Kind.FRAGMENT_SPREAD: {
+        const fragment = document.definitions.find(
+          (definition) =>
+            definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === selection.name.value,
+        );
+        return fragment?.kind === Kind.FRAGMENT_DEFINITION ? rootFields(document, fragment.selectionSet) : [];
+      }
+      default:
+        return selection satisfies never;
+    }
+  });
+
+/** The argument values of a root field, variables applied; empty when they do not coerce (a refused request). */
+const argumentsOf = (
+  schema: GraphQLSchema,
+  field: FieldNode,
+  variables: Record<string, unknown> | undefined,
+): Record<string, unknown> => {
+  const definition = schema.getMutationType()?.getFields()[field.name.value];
+  if (!definition) return {};
+  try {
+    return getArgumentValues(definition, field, variables ?? {});
+  } catch {
+    // Arguments that do not coerce were refused by validation, which the record's error codes say.
+    return {};
+  }
+};
+
+/** What `audit.RecordMutation` says of a mutation; undefined when the operation is not a mutation. */
+export const recordOf = (mutation: AuditedMutation): CommandPayloadOf<'RecordMutation'> | undefined => {
+  const operation: OperationDefinitionNode | null | undefined = getOperationAST(
+    mutation.document,
+    mutation.operationName ?? undefined,
+  );
+  if (operation?.operation !== 'mutation') return undefined;
+  const fields = rootFields(mutation.document, operation.selectionSet).filter(
+    (field) => field.name.value !== '__typename',
+  );
+  if (fields.length === 0) return undefined;
+  const audited = fields.map((field) => ({
+    name: field.name.value,
+    arguments: maskCardData(argumentsOf(mutation.schema, field, mutation.variables)) as Record<
+      string,
+      unknown
+    >,
+  }));
+  const answered = fields.map((field) => mutation.data?.[field.alias?.value ?? field.name.value]);
+  const errorCodes = [
+    ...new Set(
+      (mutation.errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')),
+    ),
+  ];
+  const outcome: MutationOutcome = errorCodes.length > 0 ? 'REFUSED' : 'ACCEPTED';
+  return {
+    operationName: operation.name?.value ?? mutation.operationName ?? null,
+    fields: audited,
+    outcome,
+    errorCodes,
+    subjectIds: [
+      ...new Set([
+        ...audited.flatMap((field) => subjectIdsIn(field.arguments)),
+        ...answered.flatMap((value) => subjectIdsIn(value)),
+      ]),
+    ],
+    roles: [...(mutation.identity?.roles ?? [])],
+    receivedAt: mutation.receivedAt.toISOString(),
+    durationMs: Math.max(0, Math.round(mutation.durationMs)),
+  };
+};
+
+/** Starts the audit of mutations; connects to RabbitMQ in the background (see the module comment). */
+export const startMutationAudit = (options: MutationAuditOptions): MutationAudit => {
+  const logger = options.logger.child({ component: 'mutation-audit' });
+  const published = new Counter({
+    name: 'magasin_gateway_audit_records_total',
+    help: 'Mutation audit records the gateway sent to the audit service, by outcome (ok: confirmed by RabbitMQ; failed: logged and lost)',
+    labelNames: ['outcome'],
+    registers: [options.registry],
+  });
+  let messaging: Messaging | undefined;
+  let closed = false;
+  const pending = new Set<Promise<void>>();
+
+  let firstAttempt: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    firstAttempt = resolve;
+  });
+  void (async () => {
+    for (let attempt = 1; !closed; attempt++) {
+      try {
+        const connected = await connectMessaging({
+          url: options.url,
+          service: 'gateway',
+          logger,
+          registry: options.registry,
+          connectTimeoutMs: CONNECT_ATTEMPT_MS,
+        });
+        if (closed) await connected.close();
+        else messaging = connected;
+        return;
+      } catch (error) {
+        logger.warn(
+          { err: error, attempt },
+          'RabbitMQ unreachable: mutation audit records are lost until it is back; retrying',
+        );
+        firstAttempt();
+        await sleep(Math.min(30_000, 1_000 * attempt), undefined, { ref: false });
+      }
+    }
+  })().finally(() => firstAttempt());
+
+  const send = (mutation: AuditedMutation): void => {
+    let payload: CommandPayloadOf<'RecordMutation'> | undefined;
+    try {
+      payload = recordOf(mutation);
+    } catch (error) {
+      published.inc({ outcome: 'failed' });
+      logger.error(
+        { err: error, correlationId: mutation.correlationId },
+        'could not build a mutation audit record',
+      );
+      return;
+    }
+    if (!payload) return;
+    const checked = RecordMutation.safeParse(payload);
+    const actor = mutation.identity?.sub ?? 'anonymous';
+    const failed = (error: unknown) => {
+      published.inc({ outcome: 'failed' });
+      logger.error(
+        {
+          err: error,
+          correlationId: mutation.correlationId,
+          fields: payload?.fields.map((field) => field.name),
+        },
+        'mutation audit record not sent: the audit trail misses this mutation',
+      );
+    };
+    if (!checked.success) {
+      failed(checked.error);
+      return;
+    }
+    const bus = messaging;
+    if (!bus || closed) {
+      failed(new Error('not connected to RabbitMQ'));
+      return;
+    }
+    const command = newCommand('RecordMutation', checked.data, {
+      actor,
+      correlationId: mutation.correlationId,
+    });
+    const sending = bus.sendCommands([command]).then(
+      () => {
+        published.inc({ outcome: 'ok' });
+      },
+      (error: unknown) => failed(error),
+    );
+    pending.add(sending);
+    void sending.finally(() => pending.delete(sending));
+  };
+
+  const plugin: ApolloServerPlugin<HttpOperationContext> = {
+    async requestDidStart() {
+      const receivedAt = new Date();
+      const started = performance.now();
+      return {
+        async willSendResponse({ contextValue, document, request, response, schema }) {
+          if (!document || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          send({
+            schema,
+            document,
+            operationName: request.operationName,
+            variables: request.variables,
+            identity: contextValue.identity,
+            correlationId: contextValue.correlationId,
+            receivedAt,
+            durationMs: performance.now() - started,
+            data: result.data,
+            errors: result.errors,
+          });
+        },
+      };
+    },
+  };
+
+  return {
+    plugin,
+    ready,
+    recordRefusedRequest({ body, correlationId, receivedAt, errorCode }) {
+      const { query, operationName, variables } = (body ?? {}) as {
+        query?: unknown;
+        operationName?: unknown;
+        variables?: unknown;
+      };
+      if (typeof query !== 'string') return;
+      let document: DocumentNode;
+      try {
+        document = parse(query, { maxTokens: MAX_REFUSED_TOKENS });
+      } catch {
+        return; // Not a GraphQL document: nothing that could be a mutation.
+      }
+      send({
+        schema: options.schema,
+        document,
+        operationName: typeof operationName === 'string' ? operationName : undefined,
+        variables:
+          variables && typeof variables === 'object' ? (variables as Record<string, unknown>) : undefined,
+        identity: undefined,
+        correlationId,
+        receivedAt,
+        durationMs: Date.now() - receivedAt.getTime(),
+        data: null,
+        errors: [{ message: 'refused', extensions: { code: errorCode } }],
+      });
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...pending]);
+      await messaging?.close();
+    },
+  };
+};

@@ -101,7 +101,8 @@ export const untilStoreKnowsProduct = async (
     const code = probe.errors?.[0]?.extensions?.code;
     if (code === 'BAD_USER_INPUT') return;
     if (code !== 'NOT_FOUND') throw new Error(`probing the store for ${productId}: ${JSON.stringify(probe)}`);
-    if (Date.now() > deadline) throw new Error(`the store did not learn product ${productId} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`the store did not learn product ${productId} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 };

@@ -143,4 +143,40 @@ describe('the relay', () => {
       await Promise.all([first.stop(), second.stop()]);
     }
   });
+
+  it('publishes a commit that lands while it reads an empty page, without waiting for its poll', async () => {
+    // The commit lands inside the relay's read of an empty page (the store is wrapped to append
+    // right then), and the poll is an hour: only the commit signal can get it published.
+    const late = stockReserved();
+    let injected = false;
+    const relay = await startRelay({
+      databaseUrl: fixture.database.url,
+      prisma: fixture.prisma,
+      store: {
+        metrics: fixture.store.metrics,
+        onCommit: fixture.store.onCommit,
+        headPosition: fixture.store.headPosition,
+        readAll: async (fromPosition, limit) => {
+          const page = await fixture.store.readAll(fromPosition, limit);
+          if (page.events.length === 0 && !injected) {
+            injected = true;
+            await fixture.store.append({ streamId: 'order-late', expectedVersion: 'any', events: [late] });
+          }
+          return page;
+        },
+      },
+      publisher: messaging,
+      logger,
+      pollIntervalMs: 3_600_000,
+    });
+    try {
+      await eventually(() => (injected ? true : undefined), { what: 'an empty page read' });
+      await eventually(() => (tap.eventIds.has(late.eventId) ? true : undefined), {
+        timeoutMs: 20_000,
+        what: 'the late commit published',
+      });
+    } finally {
+      await relay.stop();
+    }
+  });
 });

@@ -72,15 +72,29 @@ export const startRelay = async (options: RelayOptions): Promise<Relay> => {
   let stopping = false;
   let leader: pg.Client | undefined;
   let wakeUp: (() => void) | undefined;
+  /** A signal that came while the relay was busy: the next wait returns at once. */
+  let signalled = false;
   const stopSignal = new AbortController();
 
   const wake = () => {
-    wakeUp?.();
+    if (!wakeUp) {
+      signalled = true;
+      return;
+    }
+    wakeUp();
     wakeUp = undefined;
   };
   const waitForWork = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      if (signalled) {
+        signalled = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => {
+        wakeUp = undefined;
+        resolve();
+      }, ms);
       wakeUp = () => {
         clearTimeout(timer);
         resolve();
@@ -158,11 +172,13 @@ export const startRelay = async (options: RelayOptions): Promise<Relay> => {
           await waitForWork(pollIntervalMs);
           continue;
         }
+        signalled = false; // this page reads whatever committed before it
         const outcome = await publishNextPage();
         failures = 0;
         if (outcome === 'idle') {
           seen(await options.store.headPosition());
-          if (!stopping) await waitForWork(pollIntervalMs);
+          // A commit that landed while the page was read is published now, not a poll later.
+          if (!stopping && head <= checkpoint) await waitForWork(pollIntervalMs);
         }
       } catch (error) {
         failures++;

@@ -61,6 +61,18 @@ const current = (event: EventEnvelope): EventEnvelope => {
   return parsed.event;
 };
 
+/** `state` evolved by stored events (their data upcast to the current schema version). */
+export const foldStoredEvents = <Command, State, E extends EventType>(
+  decider: Decider<Command, State, E>,
+  state: State,
+  events: readonly EventEnvelope[],
+): State =>
+  events.reduce(
+    (folded, event) =>
+      decider.evolve(folded, { type: event.type, data: current(event).data } as PendingEvent<E>),
+    state,
+  );
+
 /** Creates the command handler of a decider; see the module comment. */
 export const createCommandHandler = <Command, State, E extends EventType>(
   options: CommandHandlerOptions<Command, State, E>,
@@ -68,11 +80,7 @@ export const createCommandHandler = <Command, State, E extends EventType>(
   const { eventStore, decider } = options;
   const cache = new Map<string, { state: State; version: number }>();
   const apply = (state: State, events: readonly EventEnvelope[]): State =>
-    events.reduce(
-      (folded, event) =>
-        decider.evolve(folded, { type: event.type, data: current(event).data } as PendingEvent<E>),
-      state,
-    );
+    foldStoredEvents(decider, state, events);
 
   const load = async (streamId: string): Promise<{ state: State; version: number }> => {
     const known = options.cache ? cache.get(streamId) : undefined;

@@ -51,6 +51,7 @@ export {
   rebuildProjection,
   withSearchPath,
 } from './rebuild.ts';
+export { openStreamWriter, type StreamWriter, type StreamWriterOptions } from './stream-writer.ts';
 export {
   loadSubgraphConfig,
   type RunningSubgraph,

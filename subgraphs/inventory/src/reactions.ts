@@ -14,8 +14,9 @@ import type { InventoryStream } from './inventory-stream.ts';
 export const REACTION_ACTOR = 'service:inventory';
 
 /**
- * Messages in flight at once. Decisions are taken one at a time anyway (one stream); a few in
- * flight keep the pipeline busy without holding many database connections in open inboxes.
+ * Messages in flight at once: the messages of one inventory turn (decided together, one append).
+ * Each holds an open inbox transaction, so a database connection, while it waits for its turn:
+ * more than the pool has (10) would only wait for connections.
  */
 export const REACTION_PREFETCH = 8;
 

@@ -1,0 +1,209 @@
+/**
+ * The one writer of a hot stream in this process (inventory's single stream): commands queue
+ * up, and each turn decides every queued command against the cached state, one after another,
+ * and appends all their events in one append with the version it read. N commands that arrive
+ * together cost one event-store round trip for the catch-up read and one for the append, not N
+ * of each, and never conflict with each other.
+ *
+ * A command the decider refuses fails alone (its caller gets the DomainError); the others of
+ * its turn go on. A replica appending meanwhile makes the append conflict: the turn reloads and
+ * decides again, up to `maxAttempts`, then every command of the turn fails with CONFLICT. Any
+ * other append failure (event store down) fails every command of the turn, and nothing of it is
+ * stored: the callers retry (a bus message goes back to its queue).
+ */
+import {
+  type EventStoreClient,
+  type RecordedEvent,
+  WrongExpectedVersionError,
+} from '@magasin/event-store/client';
+import { type EventType, newEventId } from '@magasin/events';
+import { currentTraceparent } from '@magasin/telemetry';
+import { type CommandMetadata, type CommandResult, foldStoredEvents } from './command-handler.ts';
+import type { Decider, PendingEvent } from './decider.ts';
+import { DomainError } from './errors.ts';
+
+/** Decides the commands of one stream in turns; see the module comment. */
+export interface StreamWriter<Command, State> {
+  /** Decides `command` in the next turn and appends what it decided. Throws the decider's DomainError. */
+  handle(command: Command, metadata: CommandMetadata): Promise<CommandResult<State>>;
+  /**
+   * Like `handle`, with the command built at the start of the turn that decides it: what `build`
+   * reads (the order stream, say) was written before any command decided after it. `build`
+   * returning undefined decides nothing (resolves undefined).
+   */
+  handleWhen(
+    build: () => Promise<Command | undefined>,
+    metadata: CommandMetadata,
+  ): Promise<CommandResult<State> | undefined>;
+  /** Commands decided per turn, for metrics and tests: how many turns ran and how many commands they took. */
+  stats(): { turns: number; commands: number };
+}
+
+/** Options of {@link openStreamWriter}. */
+export interface StreamWriterOptions<Command, State, E extends EventType> {
+  eventStore: EventStoreClient;
+  decider: Decider<Command, State, E>;
+  streamId: string;
+  /** Attempts when another writer keeps appending (version conflicts) before CONFLICT; default 10. */
+  maxAttempts?: number;
+  /** Commands decided in one turn at most; default 200. */
+  maxBatch?: number;
+}
+
+interface Queued<Command, State> {
+  build: () => Promise<Command | undefined>;
+  metadata: CommandMetadata;
+  traceparent: string | null;
+  resolve: (result: CommandResult<State> | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Decision<Command, State, E extends EventType> {
+  item: Queued<Command, State>;
+  events: PendingEvent<E>[];
+  /** State after this command's events. */
+  state: State;
+  error?: unknown;
+}
+
+/** The writer of `streamId`; see the module comment. */
+export const openStreamWriter = <Command, State, E extends EventType>(
+  options: StreamWriterOptions<Command, State, E>,
+): StreamWriter<Command, State> => {
+  const { eventStore, decider, streamId } = options;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const maxBatch = options.maxBatch ?? 200;
+  let known: { state: State; version: number } | undefined;
+  let queue: Queued<Command, State>[] = [];
+  let draining = false;
+  let turns = 0;
+  let decided = 0;
+
+  /** The cached state brought up to date with the events appended since (by anyone). */
+  const catchUp = async (): Promise<{ state: State; version: number }> => {
+    const slice = await eventStore.readStream(streamId, { fromVersion: (known?.version ?? 0) + 1 });
+    known = {
+      state: foldStoredEvents(decider, known?.state ?? decider.initialState(), slice.events),
+      version: slice.events.at(-1)?.version ?? known?.version ?? 0,
+    };
+    return known;
+  };
+
+  const decideAll = (
+    items: { item: Queued<Command, State>; command: Command }[],
+    start: State,
+  ): Decision<Command, State, E>[] => {
+    let state = start;
+    return items.map(({ item, command }) => {
+      try {
+        const events = decider.decide(command, state);
+        state = events.reduce(decider.evolve, state);
+        return { item, events, state };
+      } catch (error) {
+        return { item, events: [], state, error };
+      }
+    });
+  };
+
+  const runTurn = async (batch: Queued<Command, State>[]): Promise<void> => {
+    // Build every command first, together: each reads only what it needs.
+    const built = await Promise.allSettled(batch.map((item) => item.build()));
+    const items: { item: Queued<Command, State>; command: Command }[] = [];
+    built.forEach((outcome, index) => {
+      const item = batch[index] as Queued<Command, State>;
+      if (outcome.status === 'rejected') item.reject(outcome.reason);
+      else if (outcome.value === undefined) item.resolve(undefined);
+      else items.push({ item, command: outcome.value });
+    });
+    if (items.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      let base: { state: State; version: number };
+      try {
+        base = await catchUp();
+      } catch (error) {
+        for (const { item } of items) item.reject(error);
+        return;
+      }
+      const decisions = decideAll(items, base.state);
+      const events = decisions.flatMap(({ item, events }) =>
+        events.map((event) => ({
+          eventId: newEventId(),
+          type: event.type,
+          data: event.data,
+          correlationId: item.metadata.correlationId,
+          causationId: item.metadata.causationId ?? null,
+          actor: item.metadata.actor,
+          traceparent: item.traceparent,
+        })),
+      );
+      let appended: RecordedEvent[] = [];
+      if (events.length > 0) {
+        try {
+          appended = (
+            await eventStore.append(streamId, base.version === 0 ? 'no_stream' : base.version, events)
+          ).events;
+        } catch (error) {
+          if (error instanceof WrongExpectedVersionError && attempt < maxAttempts) continue;
+          const failure =
+            error instanceof WrongExpectedVersionError
+              ? new DomainError(
+                  'CONFLICT',
+                  `${streamId} kept changing while this was decided (${attempt} attempts): try again`,
+                  { streamId },
+                )
+              : error;
+          for (const { item } of items) item.reject(failure);
+          return;
+        }
+        const last = decisions.at(-1) as Decision<Command, State, E>;
+        known = { state: last.state, version: base.version + events.length };
+      }
+      let offset = 0;
+      for (const decision of decisions) {
+        if (decision.error !== undefined) {
+          decision.item.reject(decision.error);
+          continue;
+        }
+        const mine = appended.slice(offset, offset + decision.events.length);
+        offset += decision.events.length;
+        decision.item.resolve({ state: decision.state, version: base.version + offset, events: mine });
+      }
+      decided += items.length;
+      return;
+    }
+  };
+
+  const drain = async () => {
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+        turns++;
+        await runTurn(batch).catch((error: unknown) => {
+          for (const item of batch) item.reject(error); // settled ones ignore it
+        });
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
+  const enqueue = (
+    build: () => Promise<Command | undefined>,
+    metadata: CommandMetadata,
+  ): Promise<CommandResult<State> | undefined> =>
+    new Promise((resolve, reject) => {
+      queue.push({ build, metadata, traceparent: currentTraceparent() ?? null, resolve, reject });
+      if (!draining) {
+        // Started after the current task: commands sent together share the first turn too.
+        draining = true;
+        queueMicrotask(() => void drain());
+      }
+    });
+
+  return {
+    handle: (command, metadata) => enqueue(async () => command, metadata) as Promise<CommandResult<State>>,
+    handleWhen: enqueue,
+    stats: () => ({ turns, commands: decided }),
+  };
+};

@@ -104,6 +104,48 @@ describe('the client', () => {
     expect(badQuery).toMatchObject({ code: 'VALIDATION' });
   });
 
+  it('reads only the event types asked for, the page still covering the events it skipped', async () => {
+    const start = (await client.readAll(0, { limit: 5_000 })).nextPosition;
+    const released = (orderId = newEventId()): ReturnType<typeof stockReserved> =>
+      stockReserved({
+        type: 'StockReleased',
+        data: { orderId, items: [{ productId: 'p-1', quantity: 1 }], reason: 'test' },
+        correlationId: orderId,
+      });
+    const streamId = `order-${newEventId()}`;
+    const appended = await client.append(streamId, 'no_stream', [
+      stockReserved(),
+      released(),
+      stockReserved(),
+      released(),
+    ]);
+    const [, first, , second] = appended.events;
+
+    const page = await client.readAll(start, { types: ['StockReleased'] });
+    expect(page.events.map((event) => event.eventId)).toEqual([first?.eventId, second?.eventId]);
+    expect(page.nextPosition).toBe(appended.position);
+    expect(page.hasMore).toBe(false);
+
+    // A full page ends at its last event, so nothing past it is skipped unread.
+    const firstOnly = await client.readAll(start, { types: ['StockReleased'], limit: 1 });
+    expect(firstOnly).toMatchObject({ nextPosition: first?.position, hasMore: true });
+
+    // Nothing of those types: the page is empty, yet moves the reader to the head.
+    const none = await client.readAll(start, { types: ['PaymentRefunded'] });
+    expect(none).toEqual({ events: [], nextPosition: appended.position, hasMore: false });
+
+    // At the head, a long poll waits for a commit, then answers with an empty page past it.
+    const waiting = client.readAll(appended.position, { types: ['PaymentRefunded'], waitMs: 5_000 });
+    const later = await client.append(streamId, appended.version, [stockReserved()]);
+    expect(await waiting).toEqual({ events: [], nextPosition: later.position, hasMore: false });
+
+    for (const types of [[''], ['Stock Reserved'], Array.from({ length: 101 }, (_, i) => `T${i}`)]) {
+      const refused = await client.readAll(start, { types }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'VALIDATION', status: 400 });
+      expect((refused as Error).message).toMatch(/types must be a comma-separated list/);
+    }
+  });
+
   it('subscribes to the log: catches up, then receives new events as they are appended', async () => {
     const start = (await client.readAll(0, { limit: 5_000 })).nextPosition;
     const before = await client.append(`order-${newEventId()}`, 'any', [stockReserved()]);

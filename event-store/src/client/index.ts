@@ -59,10 +59,13 @@ export interface EventStoreClient {
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[]): Promise<AppendResult>;
   /** A stream from `fromVersion` (default 1), optionally as of a time. Version 0 and no events for an unknown stream. */
   readStream(streamId: string, options?: { fromVersion?: number; asOf?: Date }): Promise<StreamSlice>;
-  /** One page of the log after `fromPosition` (exclusive), in position order. */
+  /**
+   * One page of the log after `fromPosition` (exclusive), in position order; with `types`, only
+   * events of those types, the page's `nextPosition` still covering the others.
+   */
   readAll(
     fromPosition?: number,
-    options?: { limit?: number; waitMs?: number; signal?: AbortSignal },
+    options?: { limit?: number; waitMs?: number; types?: readonly string[]; signal?: AbortSignal },
   ): Promise<EventPage>;
   /** Every event of one correlation id, in position order. */
   readByCorrelation(correlationId: string): Promise<RecordedEvent[]>;
@@ -148,8 +151,8 @@ export const createEventStoreClient = (options: EventStoreClientOptions): EventS
     return text ? `?${text}` : '';
   };
   const stream = (streamId: string) => `/streams/${encodeURIComponent(streamId)}`;
-  const events = (fromPosition: number, limit?: number, waitMs?: number) =>
-    `/events${query({ fromPosition, limit, waitMs })}`;
+  const events = (fromPosition: number, limit?: number, waitMs?: number, types?: readonly string[]) =>
+    `/events${query({ fromPosition, limit, waitMs, types: types?.join(',') })}`;
 
   const client: EventStoreClient = {
     append: (streamId, expectedVersion, events) =>
@@ -160,7 +163,12 @@ export const createEventStoreClient = (options: EventStoreClientOptions): EventS
         `${stream(streamId)}${query({ fromVersion: readOptions.fromVersion, asOf: readOptions.asOf?.toISOString() })}`,
       ),
     readAll: (fromPosition = 0, readOptions = {}) =>
-      call('GET', events(fromPosition, readOptions.limit, readOptions.waitMs), undefined, readOptions.signal),
+      call(
+        'GET',
+        events(fromPosition, readOptions.limit, readOptions.waitMs, readOptions.types),
+        undefined,
+        readOptions.signal,
+      ),
     readByCorrelation: async (correlationId) =>
       (
         await call<{ events: RecordedEvent[] }>(

@@ -3,7 +3,8 @@
  *
  *   POST /streams/:streamId/events           append { expectedVersion, events } -> 200 AppendResult
  *   GET  /streams/:streamId?fromVersion=&asOf= -> { streamId, version, events }
- *   GET  /events?fromPosition=&limit=&waitMs=  -> { events, nextPosition, hasMore } (waitMs: long poll)
+ *   GET  /events?fromPosition=&limit=&waitMs=&types=  -> { events, nextPosition, hasMore }
+ *        (waitMs: long poll; types: comma-separated event types, only those are returned)
  *   GET  /events/by-correlation/:correlationId -> { events }
  *
  * Errors: `{ error: { code, message, ...details } }` with the status of the code
@@ -28,6 +29,21 @@ const integer = (raw: unknown, name: string, fallback: number): number => {
     );
   }
   return value;
+};
+
+/** Most event types one read may filter on. */
+const MAX_TYPES = 100;
+
+const typeList = (raw: unknown): string[] | undefined => {
+  if (raw === undefined) return undefined;
+  const types = typeof raw === 'string' ? raw.split(',') : [];
+  if (types.length === 0 || types.length > MAX_TYPES || !types.every((type) => /^[A-Za-z][A-Za-z0-9]{0,99}$/.test(type))) {
+    throw new EventStoreError(
+      'VALIDATION',
+      `types must be a comma-separated list of 1 to ${MAX_TYPES} event type names, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return types;
 };
 
 const date = (raw: unknown, name: string): Date | undefined => {
@@ -63,6 +79,13 @@ const commitAfter = (store: EventStore, position: number, ms: number): Promise<v
     const unsubscribe = store.onCommit((committed) => {
       if (committed > position) done();
     });
+    // A commit between the caller's read and the subscription above has signalled no one.
+    store.headPosition().then(
+      (head) => {
+        if (head > position) done();
+      },
+      () => undefined, // the wait still ends on a commit or the timer
+    );
   });
 
 /** Mounts the event store routes on `app`. */
@@ -87,10 +110,11 @@ export const mountEventStoreRoutes = (app: Express, store: EventStore): void => 
     const fromPosition = integer(req.query.fromPosition, 'fromPosition', 0);
     const limit = integer(req.query.limit, 'limit', DEFAULT_PAGE_SIZE);
     const waitMs = Math.min(integer(req.query.waitMs, 'waitMs', 0), MAX_WAIT_MS);
-    let page = await store.readAll(fromPosition, limit);
-    if (page.events.length === 0 && waitMs > 0) {
+    const types = typeList(req.query.types);
+    let page = await store.readAll(fromPosition, limit, types);
+    if (page.nextPosition === fromPosition && waitMs > 0) {
       await commitAfter(store, fromPosition, waitMs);
-      page = await store.readAll(fromPosition, limit);
+      page = await store.readAll(fromPosition, limit, types);
     }
     res.json(page);
   });

@@ -30,7 +30,7 @@ export interface EventStore {
    */
   append(request: AppendRequest): Promise<AppendResult>;
   readStream(streamId: string, options?: { fromVersion?: number; asOf?: Date }): Promise<StreamSlice>;
-  readAll(fromPosition?: number, limit?: number): Promise<EventPage>;
+  readAll(fromPosition?: number, limit?: number, types?: readonly string[]): Promise<EventPage>;
   readByCorrelation(correlationId: string): Promise<RecordedEvent[]>;
   headPosition(): Promise<number>;
   /** Calls `listener` with the last position after every commit of this process; returns an unsubscribe. */
@@ -62,7 +62,7 @@ export const createEventStore = (options: EventStoreOptions): EventStore => {
     metrics,
     append: async (request) => writer.append(validateAppend(request)),
     readStream: (streamId, readOptions) => reader.readStream(streamId, readOptions),
-    readAll: (fromPosition, limit) => reader.readAll(fromPosition, limit),
+    readAll: (fromPosition, limit, types) => reader.readAll(fromPosition, limit, types),
     readByCorrelation: (correlationId) => reader.readByCorrelation(correlationId),
     headPosition: () => reader.headPosition(),
     onCommit: (listener) => {

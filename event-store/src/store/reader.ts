@@ -75,8 +75,11 @@ export class LogReader {
     return { streamId, version, events };
   }
 
-  /** Events after `fromPosition` (exclusive; 0 reads from the start), in position order, one page. */
-  async readAll(fromPosition = 0, limit = DEFAULT_PAGE_SIZE): Promise<EventPage> {
+  /**
+   * Events after `fromPosition` (exclusive; 0 reads from the start), in position order, one page;
+   * only those of `types` when given (see `EventPage.nextPosition`).
+   */
+  async readAll(fromPosition = 0, limit = DEFAULT_PAGE_SIZE, types?: readonly string[]): Promise<EventPage> {
     if (!Number.isInteger(fromPosition) || fromPosition < 0) {
       throw new EventStoreError('VALIDATION', `fromPosition must be an integer >= 0, got ${fromPosition}`);
     }
@@ -85,6 +88,24 @@ export class LogReader {
         'VALIDATION',
         `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${limit}`,
       );
+    }
+    if (types) {
+      // The head first: positions become visible in commit order, so every event up to a
+      // visible head is visible to the next statement too, and a page that is not full may
+      // end there.
+      const head = await this.headPosition();
+      const rows = await this.prisma.event.findMany({
+        where: { position: { gt: BigInt(fromPosition), lte: BigInt(head) }, type: { in: [...types] } },
+        orderBy: { position: 'asc' },
+        take: limit,
+      });
+      const events = rows.map(envelopeOfModel);
+      const full = events.length === limit;
+      return {
+        events,
+        nextPosition: full ? (events.at(-1)?.position ?? fromPosition) : Math.max(head, fromPosition),
+        hasMore: full,
+      };
     }
     const rows = await this.prisma.event.findMany({
       where: { position: { gt: BigInt(fromPosition) } },

@@ -47,7 +47,11 @@ export interface AppendResult {
 /** A page of the global log. */
 export interface EventPage {
   events: RecordedEvent[];
-  /** Position to read from next (last position of this page, or `fromPosition` when empty). */
+  /**
+   * Position to read from next: the last position of this page, or `fromPosition` when empty.
+   * With a type filter, the page covers every event up to it, matching or not: a page that is
+   * not full ends at the head of the log, so a reader skips what it does not care about.
+   */
   nextPosition: number;
   /** Whether the page was full, so more may follow right away. */
   hasMore: boolean;

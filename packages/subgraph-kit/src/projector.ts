@@ -33,7 +33,7 @@ export interface ProjectionTx {
 }
 
 /** The part of a generated PrismaClient a projection needs. */
-export interface ProjectionPrisma<Tx extends ProjectionTx> {
+export interface ProjectionPrisma<Tx extends ProjectionTx> extends ProjectionTx {
   $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: { timeout?: number; maxWait?: number }): Promise<R>;
   $disconnect(): Promise<void>;
 }
@@ -91,18 +91,27 @@ export const checkpointOf = async <P extends ProjectionPrisma<Tx>, Tx extends Pr
   });
 
 /**
- * Applies one page of the log after `from` in one transaction and moves the checkpoint to the
- * page's last position. Throws CheckpointMoved (nothing applied) when the checkpoint is not at
- * `from`, and the handler's error (nothing applied) when a handler fails.
+ * Applies one page of the log after `from` in one transaction and moves the checkpoint to `to`
+ * (default the page's last position; a page read with a type filter covers more than its
+ * events). Throws CheckpointMoved (nothing applied) when the checkpoint is not at `from`, and
+ * the handler's error (nothing applied) when a handler fails.
  */
 export const applyPage = async <P extends ProjectionPrisma<Tx>, Tx extends ProjectionTx>(
   prisma: P,
   projection: Pick<ProjectionDefinition<P, Tx>, 'name' | 'handlers'>,
   from: number,
   events: readonly EventEnvelope[],
+  to?: number,
 ): Promise<number> => {
-  const last = events.at(-1)?.position;
-  if (last === undefined) return from;
+  const last = Math.max(to ?? from, events.at(-1)?.position ?? from);
+  if (last === from) return from;
+  if (events.length === 0) {
+    // Nothing to apply, only the checkpoint to move: one compare-and-set statement.
+    const moved =
+      await prisma.$executeRaw`UPDATE projection_checkpoints SET position = ${last}, updated_at = now() WHERE name = ${projection.name} AND position = ${from}`;
+    if (moved === 0) throw new CheckpointMoved(await checkpointOf(prisma, projection.name));
+    return last;
+  }
   await prisma.$transaction(
     async (tx) => {
       const at = await readCheckpoint(tx, projection.name, true);
@@ -196,6 +205,8 @@ export const startProjector = async <P extends ProjectionPrisma<Tx>, Tx extends 
   const labels = { projection: projection.name };
   let position = await checkpointOf(prisma, projection.name);
   metrics.position.set(labels, position);
+  // The event store sends only what the handlers take; the pages still cover the whole log.
+  const types = Object.keys(projection.handlers);
   let stopping = false;
   const abort = new AbortController();
   const waiters = new Set<{ position: number; resolve: () => void }>();
@@ -215,9 +226,10 @@ export const startProjector = async <P extends ProjectionPrisma<Tx>, Tx extends 
         const page = await eventStore.readAll(position, {
           limit: options.pageSize ?? 500,
           waitMs: options.waitMs ?? 5_000,
+          types,
           signal: abort.signal,
         });
-        position = await applyPage(prisma, projection, position, page.events);
+        position = await applyPage(prisma, projection, position, page.events, page.nextPosition);
         metrics.applied.inc(labels, page.events.length);
         metrics.position.set(labels, position);
         failures = 0;

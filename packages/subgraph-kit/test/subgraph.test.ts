@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandHandler } from '../src/command-handler.ts';
+import { checkpointOf } from '../src/projector.ts';
 import { diffProjection, rebuildProjection } from '../src/rebuild.ts';
 import { loadSubgraphConfig, type RunningSubgraph, runSubgraph } from '../src/subgraph.ts';
 import { graphqlClient, startTestBackbone, type TestBackbone } from '../src/testing.ts';
@@ -173,6 +174,31 @@ describe('the projection follows the log', () => {
     await running.deps.projector.waitForPosition(head);
     const product = await running.deps.prisma.product.findUniqueOrThrow({ where: { id: 'p2' } });
     expect(product.stock).toBe(16);
+  });
+
+  it('moves its checkpoint over events it has no handler for, without reading them', async () => {
+    const before = running.deps.projector.position();
+    const appliedEvents = async () =>
+      (await running.deps.registry.getSingleMetric('magasin_projection_events_total')?.get())?.values.reduce(
+        (sum, value) => sum + value.value,
+        0,
+      );
+    const appliedBefore = await appliedEvents();
+    const orderId = newEventId();
+    const appended = await backbone.eventStore.append(`order-${orderId}`, 'no_stream', [
+      {
+        eventId: newEventId(),
+        type: 'StockReserved',
+        data: { orderId, items: [{ productId: 'p2', quantity: 1 }] },
+        correlationId: orderId,
+        actor: 't',
+      },
+    ]);
+    expect(appended.position).toBeGreaterThan(before);
+    await running.deps.projector.waitForPosition(appended.position);
+    expect(await checkpointOf(running.deps.prisma, catalogProjection.name)).toBe(appended.position);
+    // Nothing was applied: the event store did not even send it.
+    expect(await appliedEvents()).toBe(appliedBefore);
   });
 
   it('a rebuild from the log equals the live read model, and a tampered row shows as a difference', async () => {

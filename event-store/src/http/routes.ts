@@ -37,7 +37,11 @@ const MAX_TYPES = 100;
 const typeList = (raw: unknown): string[] | undefined => {
   if (raw === undefined) return undefined;
   const types = typeof raw === 'string' ? raw.split(',') : [];
-  if (types.length === 0 || types.length > MAX_TYPES || !types.every((type) => /^[A-Za-z][A-Za-z0-9]{0,99}$/.test(type))) {
+  if (
+    types.length === 0 ||
+    types.length > MAX_TYPES ||
+    !types.every((type) => /^[A-Za-z][A-Za-z0-9]{0,99}$/.test(type))
+  ) {
     throw new EventStoreError(
       'VALIDATION',
       `types must be a comma-separated list of 1 to ${MAX_TYPES} event type names, got ${JSON.stringify(raw)}`,

@@ -84,6 +84,8 @@ const schema = (environment: NodeJS.ProcessEnv) =>
       MAX_SUBSCRIPTIONS_PER_CONNECTION: env.positiveInt(100),
       /** Connections to each subgraph kept open and reused. */
       SUBGRAPH_CONNECTIONS: env.positiveInt(64),
+      /** Identical queries of one user in flight to one subgraph share one request; default on. */
+      SUBGRAPH_DEDUPLICATION: flag(true),
       /** RabbitMQ, where the audit records of mutations are sent. */
       RABBITMQ_URL: env.url('amqp://guest:guest@127.0.0.1:5672'),
       /** Send an audit record of every mutation to the audit service (`audit.RecordMutation`); default on. */
@@ -120,6 +122,8 @@ export interface GatewayConfig {
   operationTimeoutMs: number;
   maxSubscriptionsPerConnection: number;
   subgraphConnections: number;
+  /** Identical in-flight subgraph queries of one user share one request. */
+  subgraphDeduplication: boolean;
   /** Where mutation audit records go; undefined when AUDIT_MUTATIONS is off. */
   audit: { rabbitmqUrl: string } | undefined;
   /** Run-time URL of a subgraph (see {@link subgraphUrl}). */
@@ -176,6 +180,7 @@ export const loadGatewayConfig = (environment: NodeJS.ProcessEnv = process.env):
     operationTimeoutMs: raw.OPERATION_TIMEOUT_MS,
     maxSubscriptionsPerConnection: raw.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     subgraphConnections: raw.SUBGRAPH_CONNECTIONS,
+    subgraphDeduplication: raw.SUBGRAPH_DEDUPLICATION,
     audit: raw.AUDIT_MUTATIONS ? { rabbitmqUrl: raw.RABBITMQ_URL } : undefined,
     subgraphUrl: (name, composedUrl) => subgraphUrl(name, composedUrl, environment),
   };

@@ -15,6 +15,8 @@ export interface GatewayMetrics {
   subscriptions(delta: number): void;
   /** Shared subscriptions open on subgraphs (absolute). */
   upstreamSubscriptions(count: number): void;
+  /** A subgraph query answered by an identical request already in flight. */
+  deduplicated(subgraph: string): void;
 }
 
 /** Registers the gateway's metrics on `registry`. */
@@ -47,6 +49,12 @@ export const createGatewayMetrics = (registry: Registry): GatewayMetrics => {
     help: 'Subscriptions the gateway holds on subgraphs (shared by the clients of one operation).',
     registers: [registry],
   });
+  const deduplicated = new Counter({
+    name: 'magasin_gateway_subgraph_requests_deduplicated_total',
+    help: 'Subgraph queries answered by an identical request of the same user already in flight, by subgraph.',
+    labelNames: ['subgraph'],
+    registers: [registry],
+  });
   const labelled = new Set<string>();
   const operationLabel = (name: string | undefined): string => {
     if (!name || !OPERATION_NAME.test(name)) return 'anonymous';
@@ -63,5 +71,6 @@ export const createGatewayMetrics = (registry: Registry): GatewayMetrics => {
     connections: (delta) => connections.inc(delta),
     subscriptions: (delta) => subscriptions.inc(delta),
     upstreamSubscriptions: (count) => upstream.set(count),
+    deduplicated: (subgraph) => deduplicated.inc({ subgraph }),
   };
 };

@@ -59,6 +59,7 @@ const headerValue = (value: string | string[] | undefined): string | undefined =
 export const startGateway = async (options: GatewayOptions): Promise<RunningGateway> => {
   const { config, logger, registry } = options;
   const schema = options.schema ?? loadFederatedSchema(config.supergraphPath);
+  const metrics = createGatewayMetrics(registry);
   const sources: Record<string, SignedSubgraphSource> = {};
   for (const subgraph of schema.subgraphs) {
     const url = options.subgraphUrls?.[subgraph.name] ?? config.subgraphUrl(subgraph.name, subgraph.url);
@@ -67,13 +68,14 @@ export const startGateway = async (options: GatewayOptions): Promise<RunningGate
       url,
       secret: config.internalSecret,
       connections: config.subgraphConnections,
+      deduplicate: config.subgraphDeduplication,
+      onDeduplicated: metrics.deduplicated,
       logger,
     });
   }
   const subgraphUrls = Object.fromEntries(Object.values(sources).map((source) => [source.name, source.url]));
   logger.info({ subgraphs: subgraphUrls }, 'supergraph loaded');
 
-  const metrics = createGatewayMetrics(registry);
   const verifier = createTokenVerifier(config.tokens);
   const audit: MutationAudit | undefined = config.audit
     ? startMutationAudit({ url: config.audit.rabbitmqUrl, schema: schema.apiSchema, logger, registry })

@@ -2,6 +2,13 @@
  * How the gateway talks to a subgraph over HTTP: every request signed as caller `gateway` for
  * the verified end user (the service kit's `x-magasin-*` headers, INTERNAL_SECRET), with the
  * correlation id and trace context, over a pool of keep-alive connections (undici) per subgraph.
+ *
+ * In-flight deduplication (on by default): a query identical to one already on its way to the
+ * same subgraph for the same user (same body, same identity) waits for that request's answer
+ * instead of sending its own, as Apollo Router's `deduplicate_query` and Hive Gateway do. Only
+ * queries are merged, never mutations; each waiter parses its own copy of the answer (the query
+ * planner merges answers into its result in place); the shared request is aborted only when
+ * every waiter has gone. The merged requests carry the first one's correlation id and trace.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { CORRELATION_HEADER, type Identity, signInternalRequest } from '@magasin/service-kit';
@@ -30,8 +37,53 @@ export interface SignedSubgraphSourceOptions {
   secret: string;
   /** Connections kept open to this subgraph; default 64. */
   connections?: number;
+  /** Merge identical in-flight queries of one user (see the module comment); default true. */
+  deduplicate?: boolean;
+  /** Told each time a query is answered by a request already in flight. */
+  onDeduplicated?: (subgraph: string) => void;
   logger: Logger;
 }
+
+/** One HTTP exchange with the subgraph, possibly shared by several identical queries. */
+interface Exchange {
+  answer: Promise<{ statusCode: number; text: string }>;
+  /** Waiters still interested; the request is aborted when it drops to 0. */
+  waiters: number;
+  abort: AbortController;
+}
+
+/** A read: an anonymous operation (`{ ... }`) or a `query`; mutations and subscriptions are never merged. */
+const READ = /^\s*(?:\{|query\b)/;
+
+/** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
+const untilAborted = <T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort: () => void,
+): Promise<T> => {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    onAbort();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => {
+      onAbort();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', aborted, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', aborted);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', aborted);
+        reject(error);
+      },
+    );
+  });
+};
 
 const CALLER = 'gateway';
 
@@ -49,6 +101,9 @@ export class SignedSubgraphSource implements GraphQLDataSource<GatewayContext> {
   private readonly pool: Pool;
   private readonly secret: string;
   private readonly logger: Logger;
+  private readonly deduplicate: boolean;
+  private readonly onDeduplicated: ((subgraph: string) => void) | undefined;
+  private readonly inFlight = new Map<string, Exchange>();
 
   constructor(options: SignedSubgraphSourceOptions) {
     const url = new URL(options.url);
@@ -57,6 +112,8 @@ export class SignedSubgraphSource implements GraphQLDataSource<GatewayContext> {
     this.path = `${url.pathname}${url.search}`;
     this.secret = options.secret;
     this.logger = options.logger;
+    this.deduplicate = options.deduplicate ?? true;
+    this.onDeduplicated = options.onDeduplicated;
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 64,
       keepAliveTimeout: 30_000,
@@ -74,34 +131,33 @@ export class SignedSubgraphSource implements GraphQLDataSource<GatewayContext> {
       variables: request.variables ?? {},
       ...(request.operationName ? { operationName: request.operationName } : {}),
     });
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      [CORRELATION_HEADER]: context.correlationId,
-      ...signInternalRequest({
-        secret: this.secret,
-        caller: CALLER,
-        method: 'POST',
-        path: this.path,
-        body,
-        ...(context.identity ? { identity: context.identity } : {}),
-      }),
-    };
-    const traceparent = currentTraceparent();
-    if (traceparent) headers.traceparent = traceparent;
-
+    const key =
+      this.deduplicate && READ.test(request.query)
+        ? `${JSON.stringify(context.identity ?? null)}\n${body}`
+        : undefined;
+    let exchange = key === undefined ? undefined : this.inFlight.get(key);
+    if (exchange) this.onDeduplicated?.(this.name);
+    else {
+      exchange = this.exchange(body, context);
+      if (key !== undefined) {
+        this.inFlight.set(key, exchange);
+        const forget = () => {
+          if (this.inFlight.get(key) === exchange) this.inFlight.delete(key);
+        };
+        exchange.answer.then(forget, forget);
+      }
+    }
+    exchange.waiters++;
+    const shared = exchange;
     let statusCode: number;
     let text: string;
     try {
-      const response = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers,
-        body,
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
-      statusCode = response.statusCode;
-      text = await response.body.text();
+      ({ statusCode, text } = await untilAborted(shared.answer, context.signal, () => {
+        shared.waiters--;
+        if (shared.waiters > 0) return;
+        if (key !== undefined && this.inFlight.get(key) === shared) this.inFlight.delete(key);
+        shared.abort.abort(context.signal?.reason);
+      }));
     } catch (error) {
       if (context.signal?.aborted) throw context.signal.reason ?? error;
       this.logger.warn({ subgraph: this.name, url: this.url, err: error }, 'subgraph unreachable');
@@ -125,6 +181,32 @@ export class SignedSubgraphSource implements GraphQLDataSource<GatewayContext> {
       'subgraph answered without a GraphQL response',
     );
     throw new Error(`subgraph ${this.name} answered HTTP ${statusCode} without a GraphQL response`);
+  }
+
+  /** Sends `body`, signed for the context's user, once. */
+  private exchange(body: string, context: GatewayContext): Exchange {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      [CORRELATION_HEADER]: context.correlationId,
+      ...signInternalRequest({
+        secret: this.secret,
+        caller: CALLER,
+        method: 'POST',
+        path: this.path,
+        body,
+        ...(context.identity ? { identity: context.identity } : {}),
+      }),
+    };
+    const traceparent = currentTraceparent();
+    if (traceparent) headers.traceparent = traceparent;
+    const abort = new AbortController();
+    const answer = this.pool
+      .request({ path: this.path, method: 'POST', headers, body, signal: abort.signal })
+      .then(async (response) => ({ statusCode: response.statusCode, text: await response.body.text() }));
+    // Waiters that have all gone leave no one to see a failure.
+    answer.catch(() => undefined);
+    return { answer, waiters: 0, abort };
   }
 
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {

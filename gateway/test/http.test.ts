@@ -4,8 +4,9 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASKED_MESSAGE } from '../src/errors.ts';
 import type { RunningGateway } from '../src/server.ts';
+import { SignedSubgraphSource } from '../src/subgraph-source.ts';
 import { FIXTURE_SECRET, type FixtureSubgraphs, startFixtureSubgraphs } from './fixture/subgraphs.ts';
-import { codes, post, startTestGateway, token } from './helpers.ts';
+import { codes, logger, post, startTestGateway, token } from './helpers.ts';
 
 let fixture: FixtureSubgraphs;
 let gateway: RunningGateway;
@@ -451,5 +452,112 @@ describe('operations', () => {
     expect(metrics).toMatch(
       /magasin_graphql_request_duration_seconds_count\{operation="CatalogForMetrics",type="query",outcome="ok"[^}]*\} 1/,
     );
+  });
+});
+
+describe('in-flight deduplication of subgraph queries', () => {
+  const slow = 'query Slow { slowProducts(delayMs: 400) { id name } }';
+  const slowRequests = (correlationIds: readonly string[]) =>
+    fixture.world.requests.filter(
+      (request) =>
+        request.query.includes('slowProducts') && correlationIds.includes(request.correlationId ?? ''),
+    );
+  const deduplicated = async () =>
+    (
+      await registry.getSingleMetric('magasin_gateway_subgraph_requests_deduplicated_total')?.get()
+    )?.values.find((value) => value.labels.subgraph === 'inventory')?.value ?? 0;
+
+  it('sends identical queries of one user once, and gives every client the whole answer', async () => {
+    const before = await deduplicated();
+    const ids = ['dedup-1', 'dedup-2', 'dedup-3', 'dedup-4', 'dedup-5'];
+    const answers = await Promise.all(
+      ids.map((id) => post(gateway, slow, { token: alice, headers: { 'x-correlation-id': id } })),
+    );
+    for (const answer of answers) {
+      expect(answer.body).toEqual({
+        data: {
+          slowProducts: [
+            { id: 'p1', name: 'Kettle' },
+            { id: 'p2', name: 'Teapot' },
+          ],
+        },
+      });
+    }
+    expect(slowRequests(ids)).toHaveLength(1);
+    expect((await deduplicated()) - before).toBe(4);
+  });
+
+  it('never shares an answer between two users', async () => {
+    const ids = ['dedup-alice', 'dedup-bob', 'dedup-anonymous'];
+    await Promise.all([
+      post(gateway, slow, { token: alice, headers: { 'x-correlation-id': ids[0] as string } }),
+      post(gateway, slow, { token: bob, headers: { 'x-correlation-id': ids[1] as string } }),
+      post(gateway, slow, { headers: { 'x-correlation-id': ids[2] as string } }),
+    ]);
+    expect(
+      slowRequests(ids)
+        .map((request) => request.identity?.sub ?? 'anonymous')
+        .sort(),
+    ).toEqual(['alice', 'anonymous', 'bob']);
+  });
+
+  it('keeps a shared request going while one of its clients still waits', async () => {
+    const abandoned = fixture.world.abandonedSlowRequests;
+    const leaving = new AbortController();
+    const ids = ['dedup-leaves', 'dedup-stays'];
+    const left = fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${alice}`,
+        'x-correlation-id': ids[0] as string,
+      },
+      body: JSON.stringify({ query: slow }),
+      signal: leaving.signal,
+    }).catch((error: unknown) => error);
+    await expect.poll(() => slowRequests(ids).length).toBe(1);
+    const stays = post(gateway, slow, { token: alice, headers: { 'x-correlation-id': ids[1] as string } });
+    leaving.abort();
+    expect(await left).toBeInstanceOf(Error);
+    expect((await stays).body.data?.slowProducts).toHaveLength(2);
+    expect(slowRequests(ids)).toHaveLength(1);
+    expect(fixture.world.abandonedSlowRequests).toBe(abandoned);
+  });
+
+  it('never merges mutations', async () => {
+    const source = new SignedSubgraphSource({
+      name: 'inventory',
+      url: fixture.urls.inventory as string,
+      secret: FIXTURE_SECRET,
+      logger,
+    });
+    try {
+      const context = {
+        identity: { sub: 'ada', roles: ['admin'] as const },
+        correlationId: 'dedup-mutation',
+      };
+      await Promise.all([
+        source.send({ query: 'mutation Twice { restock }' }, context),
+        source.send({ query: 'mutation Twice { restock }' }, context),
+      ]);
+      expect(
+        fixture.world.requests.filter((request) => request.correlationId === 'dedup-mutation'),
+      ).toHaveLength(2);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('sends every query itself when SUBGRAPH_DEDUPLICATION is off', async () => {
+    const plain = await startTestGateway(fixture, { SUBGRAPH_DEDUPLICATION: 'false' });
+    try {
+      const ids = ['nodedup-1', 'nodedup-2', 'nodedup-3'];
+      await Promise.all(
+        ids.map((id) => post(plain, slow, { token: alice, headers: { 'x-correlation-id': id } })),
+      );
+      expect(slowRequests(ids)).toHaveLength(3);
+    } finally {
+      await plain.stop();
+    }
   });
 });

@@ -9,6 +9,8 @@
  *  - `hive` / `hive-nodedup`: the Hive Gateway runtime (`@graphql-hive/gateway-runtime` with
  *    `@graphql-mesh/transport-http`) with an `onFetch` plugin that signs each request; its
  *    in-flight request deduplication on (its default) or off.
+ *  - `magasin-nodedup`: Magasin's own gateway with `SUBGRAPH_DEDUPLICATION=false`, to show what
+ *    its in-flight deduplication is worth.
  *
  * The caller's `Authorization: Bearer <dev JWT>` is verified (HS256, issuer, audience, expiry)
  * once per request. `node --import tsx alt-gateway.ts <kind>` with SUPERGRAPH_FILE (the
@@ -25,7 +27,10 @@ import {
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { loadGatewayConfig, startGateway } from '@magasin/gateway';
 import { DEV_INTERNAL_SECRET, type Identity, signInternalRequest } from '@magasin/service-kit';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 
 const kind = process.argv[2] ?? 'apollo';
 const supergraphSdl = readFileSync(process.env.SUPERGRAPH_FILE as string, 'utf8');
@@ -129,6 +134,22 @@ if (kind === 'apollo') {
     const address = server.address();
     listening(typeof address === 'object' && address ? address.port : 0);
   });
+} else if (kind === 'magasin-nodedup') {
+  // Only what the comparison needs: the subgraphs' URLs come from the supergraph file.
+  const config = loadGatewayConfig({
+    INTERNAL_SECRET: secret,
+    JWT_SECRET: jwtSecret,
+    SUPERGRAPH_PATH: process.env.SUPERGRAPH_FILE,
+    SUBGRAPH_DEDUPLICATION: 'false',
+    AUDIT_MUTATIONS: 'false',
+    PLAYGROUND: 'false',
+  });
+  const gateway = await startGateway({
+    config: { ...config, port: 0 },
+    logger: pino({ level: 'warn' }),
+    registry: new Registry(),
+  });
+  listening(Number(new URL(gateway.url).port));
 } else {
-  throw new Error(`unknown gateway kind ${kind}: apollo, hive or hive-nodedup`);
+  throw new Error(`unknown gateway kind ${kind}: apollo, hive, hive-nodedup or magasin-nodedup`);
 }

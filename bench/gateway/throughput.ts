@@ -17,8 +17,9 @@
  *      (a) Magasin's gateway, the stack's own process;
  *      (b) a stock `ApolloGateway` with default options (signing data source only);
  *      (c) the Hive Gateway runtime, in-flight deduplication on (its default) and off;
+ *      Magasin's gateway runs a second time with its own deduplication off;
  *    and, as a reference, no gateway: the four subgraph requests of the plan sent by the bench.
- *    (b) and (c) run as processes of their own (alt-gateway.ts) over the same subgraphs and the
+ *    (b), (c) and the second Magasin gateway run as processes of their own (alt-gateway.ts) over the same subgraphs and the
  *    same supergraph. Targets take turns, MAGASIN_BENCH_ROUNDS times, each after a warm-up;
  *    every answer is checked against the first one (autocannon's body mismatches). Printed:
  *    requests/s, p50/p95/p99 latency, CPU per request of the gateway and of the subgraphs,
@@ -28,7 +29,7 @@
  * client is a socket of this process and of the gateway: mind `ulimit -n`); MAGASIN_BENCH_ORDERS,
  * orders followed in the fan-out, default 5; MAGASIN_BENCH_CONNECTIONS, default 50;
  * MAGASIN_BENCH_DURATION_S, default 10; MAGASIN_BENCH_ROUNDS, default 2; MAGASIN_BENCH_SKIP, parts
- * to leave out: "fanout", "queries", "apollo", "hive", "hive-nodedup".
+ * to leave out: "fanout", "queries", "magasin-nodedup", "apollo", "hive", "hive-nodedup".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -422,6 +423,7 @@ try {
     const targets: Target[] = [{ name: "Magasin's gateway", url: stack.gatewayUrl, pid: gatewayPid }];
     const unavailable: string[] = [];
     for (const [kind, name] of [
+      ['magasin-nodedup', "Magasin's gateway (dedup off)"],
       ['apollo', 'stock ApolloGateway'],
       ['hive', 'Hive Gateway runtime (dedup on)'],
       ['hive-nodedup', 'Hive Gateway runtime (dedup off)'],

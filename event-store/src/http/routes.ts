@@ -36,15 +36,16 @@ const MAX_TYPES = 100;
 
 const typeList = (raw: unknown): string[] | undefined => {
   if (raw === undefined) return undefined;
-  const types = typeof raw === 'string' ? raw.split(',') : [];
+  // `types=` (empty): no type at all, a page that only tells how far the log goes.
+  const types = typeof raw === 'string' ? (raw === '' ? [] : raw.split(',')) : undefined;
   if (
-    types.length === 0 ||
+    types === undefined ||
     types.length > MAX_TYPES ||
     !types.every((type) => /^[A-Za-z][A-Za-z0-9]{0,99}$/.test(type))
   ) {
     throw new EventStoreError(
       'VALIDATION',
-      `types must be a comma-separated list of 1 to ${MAX_TYPES} event type names, got ${JSON.stringify(raw)}`,
+      `types must be a comma-separated list of at most ${MAX_TYPES} event type names, got ${JSON.stringify(raw)}`,
     );
   }
   return types;

@@ -94,6 +94,8 @@ export class LogReader {
       // visible head is visible to the next statement too, and a page that is not full may
       // end there.
       const head = await this.headPosition();
+      if (types.length === 0)
+        return { events: [], nextPosition: Math.max(head, fromPosition), hasMore: false };
       const rows = await this.prisma.event.findMany({
         where: { position: { gt: BigInt(fromPosition), lte: BigInt(head) }, type: { in: [...types] } },
         orderBy: { position: 'asc' },

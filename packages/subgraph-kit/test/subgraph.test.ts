@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandHandler } from '../src/command-handler.ts';
-import { checkpointOf } from '../src/projector.ts';
+import { checkpointOf, startProjector } from '../src/projector.ts';
 import { diffProjection, rebuildProjection } from '../src/rebuild.ts';
 import { loadSubgraphConfig, type RunningSubgraph, runSubgraph } from '../src/subgraph.ts';
 import { graphqlClient, startTestBackbone, type TestBackbone } from '../src/testing.ts';
@@ -199,6 +199,25 @@ describe('the projection follows the log', () => {
     expect(await checkpointOf(running.deps.prisma, catalogProjection.name)).toBe(appended.position);
     // Nothing was applied: the event store did not even send it.
     expect(await appliedEvents()).toBe(appliedBefore);
+  });
+
+  it("keeps a projection without handlers (the audit service's) at the head of the log", async () => {
+    const head = (await backbone.eventStore.readAll(0, { limit: 1000 })).nextPosition;
+    expect(head).toBeGreaterThan(0);
+    const idle = await startProjector({
+      projection: { ...catalogProjection, name: 'kit-handles-nothing', handlers: {} },
+      prisma: running.deps.prisma,
+      eventStore: backbone.eventStore,
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      waitMs: 200,
+    });
+    try {
+      await idle.waitForPosition(head);
+      expect(await checkpointOf(running.deps.prisma, 'kit-handles-nothing')).toBe(head);
+    } finally {
+      await idle.stop();
+    }
   });
 
   it('a rebuild from the log equals the live read model, and a tampered row shows as a difference', async () => {

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, extractTraceContext, SpanKind, tracer } from '@magasin/telemetry';
+import { context, extractTraceContext, SpanKind, shutdownTelemetry, tracer } from '@magasin/telemetry';
 import express, { type Express as ExpressApp, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -308,7 +308,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger.info({ signal }, 'signal received');
     setTimeout(() => process.exit(1), shutdownTimeoutMs + 1_000).unref();
     stop().then(
-      () => process.exit(0),
+      // The spans of the last requests, still in the exporter's batch, go out before the exit.
+      () =>
+        shutdownTelemetry().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.warn({ err: error }, 'could not flush traces at shutdown');
+            process.exit(0);
+          },
+        ),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -122,6 +122,19 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/** The SDKs started in this process, flushed by {@link shutdownTelemetry}. */
+const started = new Set<Telemetry>();
+
+/**
+ * Flushes the spans not yet exported and stops every SDK this process started (a service's
+ * graceful shutdown calls it before exiting, so the spans of its last seconds are not lost).
+ */
+export const shutdownTelemetry = async (): Promise<void> => {
+  const running = [...started];
+  started.clear();
+  await Promise.all(running.map((telemetry) => telemetry.shutdown()));
+};
+
 /** Starts tracing for a service when an endpoint or span processors are given; else a no-op. */
 export const startTelemetry = (options: TelemetryOptions): Telemetry => {
   const endpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -138,5 +151,15 @@ export const startTelemetry = (options: TelemetryOptions): Telemetry => {
     instrumentations: [],
   });
   sdk.start();
-  return { enabled: true, shutdown: () => sdk.shutdown() };
+  let stopping: Promise<void> | undefined;
+  const telemetry: Telemetry = {
+    enabled: true,
+    shutdown: () => {
+      started.delete(telemetry);
+      stopping ??= sdk.shutdown();
+      return stopping;
+    },
+  };
+  started.add(telemetry);
+  return telemetry;
 };

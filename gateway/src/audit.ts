@@ -5,14 +5,20 @@
  * gateway (arguments are masked first), and the raw query text is not sent (it may hold card
  * data in literals): each root field goes with its coerced argument values.
  *
- * Sending never delays or fails the user's request: it runs after the response is ready, and a
- * failure (RabbitMQ unreachable, message refused) is logged and counted in
- * `magasin_gateway_audit_records_total{outcome="failed"}`. The connection to RabbitMQ is made
- * in the background, so the gateway serves even while RabbitMQ is down.
+ * Sending never delays or fails the user's request: it runs after the response is ready. Records
+ * wait in a bounded backlog (in memory, AUDIT_BACKLOG records) until RabbitMQ confirms them, in
+ * batches, in order: while RabbitMQ is down, or while no audit queue is bound yet (the audit
+ * service not started), they are kept and sent again with backoff (a resent record has its
+ * command id: the audit service's inbox records it once). A record is lost only when the
+ * backlog is full or the gateway stops with records still waiting (a crash loses the backlog):
+ * logged and counted in `magasin_gateway_audit_records_total{outcome="failed"}`;
+ * `magasin_gateway_audit_backlog` shows what waits. The connection to RabbitMQ is made in the
+ * background, so the gateway serves even while RabbitMQ is down.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  type CommandEnvelope,
   type CommandPayloadOf,
   type MutationOutcome,
   maskCardData,
@@ -34,7 +40,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HttpOperationContext } from './apollo.ts';
 
 /** Most tokens parsed of a request refused before Apollo Server ran it (its query is only read for its root fields). */
@@ -42,6 +48,12 @@ const MAX_REFUSED_TOKENS = 10_000;
 
 /** How long one attempt to connect to RabbitMQ lasts (retries within it included). */
 const CONNECT_ATTEMPT_MS = 5_000;
+
+/** Records sent to RabbitMQ in one confirmed publication. */
+const BATCH = 100;
+
+/** Default most records waiting for RabbitMQ. */
+export const DEFAULT_AUDIT_BACKLOG = 10_000;
 
 /** One mutation as the gateway saw it. */
 export interface AuditedMutation {
@@ -77,7 +89,10 @@ export interface MutationAudit {
     receivedAt: Date;
     errorCode: string;
   }): void;
-  /** Waits for the records being sent, then closes the connection. */
+  /**
+   * Sends what waits in the backlog (one more attempt), counts what could not be sent as lost,
+   * then closes the connection.
+   */
   close(): Promise<void>;
 }
 
@@ -89,6 +104,10 @@ export interface MutationAuditOptions {
   schema: GraphQLSchema;
   logger: Logger;
   registry: Registry;
+  /** Most records waiting for RabbitMQ; default {@link DEFAULT_AUDIT_BACKLOG}. */
+  backlog?: number;
+  /** First delay before sending again after a failure (doubling to 30 s); default 500 ms. */
+  retryDelayMs?: number;
 }
 
 /** The root fields an operation selects, fragments included. */
@@ -178,9 +197,63 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
     labelNames: ['outcome'],
     registers: [options.registry],
   });
+  const waiting = new Gauge({
+    name: 'magasin_gateway_audit_backlog',
+    help: 'Mutation audit records waiting for RabbitMQ to confirm them.',
+    registers: [options.registry],
+  });
+  const maxBacklog = options.backlog ?? DEFAULT_AUDIT_BACKLOG;
+  const retryDelayMs = options.retryDelayMs ?? 500;
   let messaging: Messaging | undefined;
   let closed = false;
-  const pending = new Set<Promise<void>>();
+  /** Records not yet confirmed by RabbitMQ, oldest first; the drain sends from the front. */
+  const backlog: CommandEnvelope[] = [];
+  /** Wakes the drain from its wait between attempts (a new connection, close()). */
+  let wakeDrain: (() => void) | undefined;
+  let draining: Promise<void> | undefined;
+
+  const lost = (count: number, error: unknown, message: string, correlationIds: readonly string[]) => {
+    published.inc({ outcome: 'failed' }, count);
+    logger.error({ err: error, count, correlationIds: correlationIds.slice(0, 20) }, message);
+  };
+
+  /** Sends the backlog in order, batch by batch, until it is empty or there is no connection. */
+  const drain = (): void => {
+    draining ??= (async () => {
+      let failures = 0;
+      while (backlog.length > 0 && !closed) {
+        const bus = messaging;
+        if (!bus) return; // the connection loop drains again once connected
+        const batch = backlog.slice(0, BATCH);
+        try {
+          await bus.sendCommands(batch);
+          backlog.splice(0, batch.length);
+          waiting.set(backlog.length);
+          published.inc({ outcome: 'ok' }, batch.length);
+          failures = 0;
+        } catch (error) {
+          failures++;
+          const delay = Math.min(30_000, retryDelayMs * 2 ** (failures - 1));
+          logger.warn(
+            { err: error, waiting: backlog.length, retryInMs: delay },
+            'mutation audit records not confirmed by RabbitMQ; kept and sent again',
+          );
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            timer.unref();
+            wakeDrain = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wakeDrain = undefined;
+        }
+      }
+    })().finally(() => {
+      draining = undefined;
+      if (backlog.length > 0 && messaging && !closed) drain();
+    });
+  };
 
   let firstAttempt: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
@@ -197,12 +270,15 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
           connectTimeoutMs: CONNECT_ATTEMPT_MS,
         });
         if (closed) await connected.close();
-        else messaging = connected;
+        else {
+          messaging = connected;
+          drain();
+        }
         return;
       } catch (error) {
         logger.warn(
-          { err: error, attempt },
-          'RabbitMQ unreachable: mutation audit records are lost until it is back; retrying',
+          { err: error, attempt, waiting: backlog.length },
+          'RabbitMQ unreachable: mutation audit records wait in the backlog until it is back; retrying',
         );
         firstAttempt();
         await sleep(Math.min(30_000, 1_000 * attempt), undefined, { ref: false });
@@ -215,48 +291,43 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
     try {
       payload = recordOf(mutation);
     } catch (error) {
-      published.inc({ outcome: 'failed' });
-      logger.error(
-        { err: error, correlationId: mutation.correlationId },
-        'could not build a mutation audit record',
-      );
+      lost(1, error, 'could not build a mutation audit record', [mutation.correlationId]);
       return;
     }
     if (!payload) return;
     const checked = RecordMutation.safeParse(payload);
-    const actor = mutation.identity?.sub ?? 'anonymous';
-    const failed = (error: unknown) => {
-      published.inc({ outcome: 'failed' });
-      logger.error(
-        {
-          err: error,
-          correlationId: mutation.correlationId,
-          fields: payload?.fields.map((field) => field.name),
-        },
-        'mutation audit record not sent: the audit trail misses this mutation',
-      );
-    };
     if (!checked.success) {
-      failed(checked.error);
+      lost(1, checked.error, 'mutation audit record not valid: the audit trail misses this mutation', [
+        mutation.correlationId,
+      ]);
       return;
     }
-    const bus = messaging;
-    if (!bus || closed) {
-      failed(new Error('not connected to RabbitMQ'));
+    if (closed) {
+      lost(
+        1,
+        new Error('the gateway is stopping'),
+        'mutation audit record not sent: the gateway is stopping',
+        [mutation.correlationId],
+      );
       return;
     }
-    const command = newCommand('RecordMutation', checked.data, {
-      actor,
-      correlationId: mutation.correlationId,
-    });
-    const sending = bus.sendCommands([command]).then(
-      () => {
-        published.inc({ outcome: 'ok' });
-      },
-      (error: unknown) => failed(error),
+    if (backlog.length >= maxBacklog) {
+      lost(
+        1,
+        new Error(`${backlog.length} records already wait for RabbitMQ`),
+        'mutation audit backlog full: the audit trail misses this mutation',
+        [mutation.correlationId],
+      );
+      return;
+    }
+    backlog.push(
+      newCommand('RecordMutation', checked.data, {
+        actor: mutation.identity?.sub ?? 'anonymous',
+        correlationId: mutation.correlationId,
+      }),
     );
-    pending.add(sending);
-    void sending.finally(() => pending.delete(sending));
+    waiting.set(backlog.length);
+    drain();
   };
 
   const plugin: ApolloServerPlugin<HttpOperationContext> = {
@@ -316,7 +387,25 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
     },
     async close() {
       closed = true;
-      await Promise.allSettled([...pending]);
+      wakeDrain?.();
+      await draining;
+      // One last attempt for what still waits.
+      const left = backlog.splice(0);
+      waiting.set(0);
+      if (left.length > 0) {
+        try {
+          if (!messaging) throw new Error('not connected to RabbitMQ');
+          await messaging.sendCommands(left);
+          published.inc({ outcome: 'ok' }, left.length);
+        } catch (error) {
+          lost(
+            left.length,
+            error,
+            'gateway stopped with mutation audit records RabbitMQ had not confirmed: the audit trail misses them',
+            left.map((command) => command.correlationId),
+          );
+        }
+      }
       await messaging?.close();
     },
   };

@@ -90,6 +90,8 @@ const schema = (environment: NodeJS.ProcessEnv) =>
       RABBITMQ_URL: env.url('amqp://guest:guest@127.0.0.1:5672'),
       /** Send an audit record of every mutation to the audit service (`audit.RecordMutation`); default on. */
       AUDIT_MUTATIONS: flag(true),
+      /** Most mutation audit records kept in memory while RabbitMQ cannot take them. */
+      AUDIT_BACKLOG: env.positiveInt(10_000),
     })
     .superRefine((config, ctx) => {
       if (!production(environment) || config.JWKS_URL) return;
@@ -125,7 +127,7 @@ export interface GatewayConfig {
   /** Identical in-flight subgraph queries of one user share one request. */
   subgraphDeduplication: boolean;
   /** Where mutation audit records go; undefined when AUDIT_MUTATIONS is off. */
-  audit: { rabbitmqUrl: string } | undefined;
+  audit: { rabbitmqUrl: string; backlog: number } | undefined;
   /** Run-time URL of a subgraph (see {@link subgraphUrl}). */
   subgraphUrl(name: string, composedUrl: string): string;
 }
@@ -181,7 +183,7 @@ export const loadGatewayConfig = (environment: NodeJS.ProcessEnv = process.env):
     maxSubscriptionsPerConnection: raw.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     subgraphConnections: raw.SUBGRAPH_CONNECTIONS,
     subgraphDeduplication: raw.SUBGRAPH_DEDUPLICATION,
-    audit: raw.AUDIT_MUTATIONS ? { rabbitmqUrl: raw.RABBITMQ_URL } : undefined,
+    audit: raw.AUDIT_MUTATIONS ? { rabbitmqUrl: raw.RABBITMQ_URL, backlog: raw.AUDIT_BACKLOG } : undefined,
     subgraphUrl: (name, composedUrl) => subgraphUrl(name, composedUrl, environment),
   };
 };

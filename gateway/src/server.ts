@@ -78,7 +78,13 @@ export const startGateway = async (options: GatewayOptions): Promise<RunningGate
 
   const verifier = createTokenVerifier(config.tokens);
   const audit: MutationAudit | undefined = config.audit
-    ? startMutationAudit({ url: config.audit.rabbitmqUrl, schema: schema.apiSchema, logger, registry })
+    ? startMutationAudit({
+        url: config.audit.rabbitmqUrl,
+        backlog: config.audit.backlog,
+        schema: schema.apiSchema,
+        logger,
+        registry,
+      })
     : undefined;
   await audit?.ready;
   const apollo = await createApolloServer({

@@ -278,38 +278,91 @@ describe('the audit of a refused mutation', () => {
 });
 
 describe('when the audit record cannot be sent', () => {
-  it('answers the user all the same, and logs and counts the lost record', async () => {
+  const backlogOf = async (metrics: Registry) =>
+    (await metrics.getSingleMetric('magasin_gateway_audit_backlog')?.get())?.values[0]?.value ?? 0;
+  const placeOrder = async (target: RunningGateway) =>
+    post(target, PLACE_ORDER, {
+      token: await token('alice', ['customer']),
+      variables: { input: { quantity: 1, paymentToken: 'tok_visa' } },
+    });
+
+  it('answers the user all the same and keeps the record; a record still waiting at stop is counted lost', async () => {
     // Nothing listens on port 1: RabbitMQ is unreachable for this gateway.
     const metrics = new Registry();
     const cut = await startAuditedGateway({ RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1' }, metrics);
+    let stopped = false;
     try {
-      const answer = await post(cut, PLACE_ORDER, {
-        token: await token('alice', ['customer']),
-        variables: { input: { quantity: 1, paymentToken: 'tok_visa' } },
-      });
+      const answer = await placeOrder(cut);
       expect(answer.status).toBe(200);
       expect(answer.body.errors).toBeUndefined();
+      expect(await backlogOf(metrics)).toBe(1);
+      expect(await auditedCount(metrics, 'failed')).toBe(0);
+      await cut.stop();
+      stopped = true;
+      expect(await auditedCount(metrics, 'failed')).toBe(1);
+      expect(await backlogOf(metrics)).toBe(0);
+    } finally {
+      if (!stopped) await cut.stop();
+    }
+  });
+
+  it('refuses to keep more than AUDIT_BACKLOG records, counting each one it drops', async () => {
+    const metrics = new Registry();
+    const cut = await startAuditedGateway(
+      { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1', AUDIT_BACKLOG: '2' },
+      metrics,
+    );
+    try {
+      for (let i = 0; i < 3; i++) expect((await placeOrder(cut)).body.errors).toBeUndefined();
+      expect(await backlogOf(metrics)).toBe(2);
       expect(await auditedCount(metrics, 'failed')).toBe(1);
     } finally {
       await cut.stop();
     }
   });
 
-  it('counts a record RabbitMQ could not route (no audit queue bound) as failed, the user served', async () => {
+  it('keeps a record no audit queue takes yet, and delivers it once the audit service binds its queue', async () => {
     const bare = await createTestVhost('gw_audit_bare');
     const metrics = new Registry();
-    const unbound = await startAuditedGateway({ RABBITMQ_URL: bare.url }, metrics);
+    const early = await startAuditedGateway({ RABBITMQ_URL: bare.url }, metrics);
+    const late = await amqp.connect(bare.url);
     try {
-      const answer = await post(unbound, PLACE_ORDER, {
-        token: await token('alice', ['customer']),
-        variables: { input: { quantity: 1, paymentToken: 'tok_visa' } },
-      });
+      const answer = await placeOrder(early);
       expect(answer.body.errors).toBeUndefined();
-      await eventually(async () => ((await auditedCount(metrics, 'failed')) === 1 ? true : undefined), {
-        what: 'the unroutable record counted',
-      });
+      const correlationId = answer.headers.get('x-correlation-id');
+      // RabbitMQ returns it (no queue bound): it stays in the backlog, sent again and again.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(await backlogOf(metrics)).toBe(1);
+      expect(await auditedCount(metrics, 'ok')).toBe(0);
+
+      // The audit service starts: its queue is bound, and the record arrives, once.
+      const channel = await late.createChannel();
+      await channel.assertQueue('audit-late', { durable: false, exclusive: true });
+      await channel.bindQueue('audit-late', EXCHANGES.commands, 'audit.RecordMutation');
+      const arrived: CommandOf<'RecordMutation'>[] = [];
+      await channel.consume(
+        'audit-late',
+        (message) => {
+          if (!message) return;
+          const parsed = parseCommand(JSON.parse(message.content.toString('utf8')));
+          if (parsed.ok) arrived.push(parsed.command as CommandOf<'RecordMutation'>);
+        },
+        { noAck: true },
+      );
+      const record = await eventually(
+        () => arrived.find((command) => command.correlationId === correlationId),
+        {
+          what: 'the kept record delivered',
+          timeoutMs: 20_000,
+        },
+      );
+      expect(record.payload.fields.map((field) => field.name)).toEqual(['placeOrder']);
+      expect(await auditedCount(metrics, 'ok')).toBe(1);
+      expect(await backlogOf(metrics)).toBe(0);
+      expect(await auditedCount(metrics, 'failed')).toBe(0);
     } finally {
-      await unbound.stop();
+      await early.stop();
+      await late.close();
       await bare.drop();
     }
   });

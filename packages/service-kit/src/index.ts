@@ -25,6 +25,8 @@ export {
   DEFAULT_MAX_SKEW_MS,
   type Identity,
   INTERNAL_HEADERS,
+  type InternalSigner,
+  internalRequestHeaders,
   signedFetch,
   signInternalRequest,
   VERIFICATION_FAILURES,

@@ -205,6 +205,7 @@ export const runSubgraph = async <P extends ProjectionPrisma<Tx>, Tx extends Pro
       await messaging.close();
       await postgres.close();
       await prisma.$disconnect();
+      await eventStore.close();
     },
   });
   if (options.subscriptions && subgraph) {

@@ -3,9 +3,10 @@
  * saga stream, decide, append with the version read, retry on a concurrent change), metrics of
  * what was appended, and the command of each new return step sent right after it is recorded.
  * A return command lost between the append and the send (a crash) is sent again by the step's
- * deadline (SagaStepRetried); compensations are sent from the log (see reactions.ts).
+ * deadline (SagaStepRetried); compensations are sent from the log (see reactions.ts). The events
+ * of each append also go to `onAppended` (live saga updates, saga-updates.ts).
  */
-import type { EventStoreClient } from '@magasin/event-store/client';
+import type { EventStoreClient, RecordedEvent } from '@magasin/event-store/client';
 import { type EventEnvelope, parseEnvelope } from '@magasin/events';
 import { type CommandHandler, type CommandResult, createCommandHandler } from '@magasin/subgraph-kit';
 import type { Logger } from 'pino';
@@ -45,6 +46,8 @@ export const createOrchestrator = (deps: {
   metrics: SagaMetrics;
   policy: SagaPolicy;
   logger: Logger;
+  /** Told of the events of each append, in the background (the live updates' fast path). */
+  onAppended?: (sagaId: string, events: readonly RecordedEvent[]) => Promise<void>;
 }): Orchestrator => {
   const decider = createSagaDecider(deps.policy);
   // Saga streams are many and short: no cache. Bursts (OrderConfirmed, then StockCommitted and
@@ -69,6 +72,7 @@ export const createOrchestrator = (deps: {
         actor: options.actor ?? SAGA_ACTOR,
       });
       deps.metrics.recordAppended(result.events, result.state);
+      if (result.events.length > 0) void deps.onAppended?.(sagaId, result.events);
       const ended = result.state.status === 'CANCELLED' || result.state.status === 'TIMED_OUT';
       for (const event of result.events) {
         // What an operator wants to know about: timeouts, compensations, retries, late events.

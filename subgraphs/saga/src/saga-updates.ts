@@ -1,19 +1,23 @@
 /**
- * Live saga progress. After each page of the log the projection committed, every saga event of
- * the page is published on the `magasin.saga-updates` fanout as the whole saga as of that event
- * (one update per step, in order), so any replica (of this service, or a gateway) can serve any
- * subscriber without reading this database. A subscriber reads the current state first, then
+ * Live saga progress. Every saga event is published on the `magasin.saga-updates` fanout as the
+ * whole saga as of that event (one update per step, in order), so any replica (of this service,
+ * or a gateway) can serve any subscriber without reading this database. Two publishers: the
+ * orchestrator right after each append (the fast path: it folds its own events onto the views
+ * it keeps of the sagas in flight), and the projection after each page it committed (the safety
+ * net for an update lost in a crash between an append and its publication); a subscriber takes
+ * each version once. A subscriber reads the current state first, then
  * follows the updates of its saga (newer versions only), and ends when the saga ends; it also
  * re-reads the saga now and then, in case an update was lost while RabbitMQ reconnected. Either
  * way a subscriber gets every step after the first state once, in order: the steps an update or
  * a re-read is ahead by are cut from that saga's own timeline.
  */
+import type { EventStoreClient, RecordedEvent } from '@magasin/event-store/client';
 import type { EventEnvelope } from '@magasin/events';
 import type { Messaging, Subscription } from '@magasin/messaging';
 import type { Logger } from 'pino';
 import { isTerminal, type SagaView, viewAt } from './domain/timeline.ts';
 import type { SagaPrisma } from './projections/index.ts';
-import { readSagaViews } from './saga-views.ts';
+import { foldSagaView, readSagaViews, sagaViewFromStream } from './saga-views.ts';
 
 /** What travels on the fanout: the whole saga as of `version`. */
 export interface SagaUpdate {
@@ -52,6 +56,66 @@ const isUpdate = (value: unknown): value is SagaUpdate => {
     typeof update.saga === 'object' &&
     update.saga !== null
   );
+};
+
+/** Views of the sagas in flight an orchestrator keeps, at most; the oldest are forgotten first. */
+const DEFAULT_CACHED_VIEWS = 10_000;
+
+/**
+ * The orchestrator's fast path (see the module comment): publishes the updates of the events it
+ * just appended to `sagaId`. The saga's view comes from the events this process appended when it
+ * saw them all, else from the saga's stream. Never throws: a failure is logged, and the
+ * projection publishes the same updates a little later.
+ */
+export const createSagaUpdatePublisher = (deps: {
+  eventStore: EventStoreClient;
+  messaging: Pick<Messaging, 'publishSagaUpdate'>;
+  logger: Logger;
+  cachedViews?: number;
+}): ((sagaId: string, appended: readonly RecordedEvent[]) => Promise<void>) => {
+  const views = new Map<string, SagaView>();
+  const limit = deps.cachedViews ?? DEFAULT_CACHED_VIEWS;
+  const remember = (view: SagaView) => {
+    const known = views.get(view.id);
+    if (known && known.version >= view.version) return;
+    views.delete(view.id);
+    if (isTerminal(view.status)) return;
+    views.set(view.id, view);
+    if (views.size > limit) views.delete(views.keys().next().value as string);
+  };
+  return async (sagaId, appended) => {
+    if (appended.length === 0) return;
+    try {
+      const first = appended[0]?.version ?? 0;
+      const known = views.get(sagaId) ?? null;
+      let view: SagaView | null;
+      if ((known?.version ?? 0) === first - 1) {
+        view = appended.reduce<SagaView | null>((next, raw) => foldSagaView(sagaId, next, raw), known);
+      } else {
+        // Another replica (or a restart) appended what this process did not see.
+        view = await sagaViewFromStream(deps.eventStore, sagaId);
+      }
+      if (!view) return;
+      remember(view);
+      const current = view;
+      await Promise.all(
+        appended
+          .filter((event) => event.version <= current.version)
+          .map((event) =>
+            deps.messaging.publishSagaUpdate({
+              sagaId,
+              version: event.version,
+              saga: viewAt(current, event.version),
+            } satisfies SagaUpdate),
+          ),
+      );
+    } catch (error) {
+      deps.logger.warn(
+        { err: error, sagaId },
+        'saga update not published at once; the projection publishes it once it has the event',
+      );
+    }
+  };
 };
 
 /** Dispatches the saga updates this replica receives to the subscribers of each saga. */

@@ -1,5 +1,5 @@
 /** Reads of the saga read model as the API shows sagas (queries, subscriptions, saga updates). */
-import type { EventStoreClient } from '@magasin/event-store/client';
+import type { EventStoreClient, RecordedEvent } from '@magasin/event-store/client';
 import { parseEnvelope } from '@magasin/events';
 import { sagaStreamId } from './domain/saga.ts';
 import {
@@ -77,6 +77,52 @@ export const readReturnSagaIds = async (
 };
 
 /**
+ * The saga `view` once `raw` (the next event of its stream) is recorded, folded with the
+ * projection's rules; null until its SagaStarted. Pure: what the stream reads and the
+ * orchestrator's own updates (saga-updates.ts) share.
+ */
+export const foldSagaView = (sagaId: string, view: SagaView | null, raw: RecordedEvent): SagaView | null => {
+  const parsed = parseEnvelope(raw);
+  if (!parsed.ok) throw new Error(`${raw.streamId} v${raw.version}: ${parsed.reason}`);
+  const event = { type: parsed.event.type, data: parsed.event.data } as SagaEvent;
+  if (event.type === 'SagaStarted' && view === null) {
+    const status = statusAfter(null, event.data.kind, event);
+    return {
+      id: sagaId,
+      kind: event.data.kind,
+      orderId: event.data.orderId,
+      status,
+      version: raw.version,
+      startedAt: new Date(event.data.startedAt ?? raw.occurredAt).toISOString(),
+      endedAt: null,
+      steps: [
+        {
+          ...stepEntryOf(null, event.data.kind, event),
+          at: new Date(raw.occurredAt).toISOString(),
+          sagaStatus: status,
+        },
+      ],
+    };
+  }
+  if (view === null) return null;
+  const status = statusAfter(view.status, view.kind, event);
+  return {
+    ...view,
+    status,
+    version: raw.version,
+    endedAt: event.type === 'SagaCompleted' ? new Date(raw.occurredAt).toISOString() : view.endedAt,
+    steps: [
+      ...view.steps,
+      {
+        ...stepEntryOf(view.status, view.kind, event),
+        at: new Date(raw.occurredAt).toISOString(),
+        sagaStatus: status,
+      },
+    ],
+  };
+};
+
+/**
  * A saga as its own stream says, folded with the projection's rules: what a mutation answers
  * (the read model may lag behind the events it just appended). Null for an unknown saga.
  */
@@ -85,47 +131,5 @@ export const sagaViewFromStream = async (
   sagaId: string,
 ): Promise<SagaView | null> => {
   const { events } = await eventStore.readStream(sagaStreamId(sagaId));
-  let view: SagaView | null = null;
-  for (const raw of events) {
-    const parsed = parseEnvelope(raw);
-    if (!parsed.ok) throw new Error(`${raw.streamId} v${raw.version}: ${parsed.reason}`);
-    const event = { type: parsed.event.type, data: parsed.event.data } as SagaEvent;
-    if (event.type === 'SagaStarted' && view === null) {
-      const status = statusAfter(null, event.data.kind, event);
-      view = {
-        id: sagaId,
-        kind: event.data.kind,
-        orderId: event.data.orderId,
-        status,
-        version: raw.version,
-        startedAt: new Date(event.data.startedAt ?? raw.occurredAt).toISOString(),
-        endedAt: null,
-        steps: [
-          {
-            ...stepEntryOf(null, event.data.kind, event),
-            at: new Date(raw.occurredAt).toISOString(),
-            sagaStatus: status,
-          },
-        ],
-      };
-      continue;
-    }
-    if (view === null) continue;
-    const status = statusAfter(view.status, view.kind, event);
-    view = {
-      ...view,
-      status,
-      version: raw.version,
-      endedAt: event.type === 'SagaCompleted' ? new Date(raw.occurredAt).toISOString() : view.endedAt,
-      steps: [
-        ...view.steps,
-        {
-          ...stepEntryOf(view.status, view.kind, event),
-          at: new Date(raw.occurredAt).toISOString(),
-          sagaStatus: status,
-        },
-      ],
-    };
-  }
-  return view;
+  return events.reduce<SagaView | null>((view, raw) => foldSagaView(sagaId, view, raw), null);
 };

@@ -16,7 +16,7 @@ import { createOrchestrator, type Orchestrator } from './orchestrator.ts';
 import { projection, type SagaPrisma } from './projections/index.ts';
 import { sagaReactions } from './reactions.ts';
 import { createSagaCommandSender } from './saga-commands.ts';
-import { publishSagaUpdates, SagaUpdateHub } from './saga-updates.ts';
+import { createSagaUpdatePublisher, publishSagaUpdates, SagaUpdateHub } from './saga-updates.ts';
 
 /** The subgraph's SDL. */
 export const typeDefs = readFileSync(new URL('./graphql/schema.graphql', import.meta.url), 'utf8');
@@ -58,6 +58,11 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
           metrics: sagaMetrics(deps.registry, deps.prisma),
           policy,
           logger,
+          onAppended: createSagaUpdatePublisher({
+            eventStore: deps.eventStore,
+            messaging: deps.messaging,
+            logger,
+          }),
         }),
       };
     }

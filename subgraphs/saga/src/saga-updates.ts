@@ -3,9 +3,10 @@
  * whole saga as of that event (one update per step, in order), so any replica (of this service,
  * or a gateway) can serve any subscriber without reading this database. Two publishers: the
  * orchestrator right after each append (the fast path: it folds its own events onto the views
- * it keeps of the sagas in flight), and the projection after each page it committed (the safety
- * net for an update lost in a crash between an append and its publication); a subscriber takes
- * each version once. A subscriber reads the current state first, then
+ * it keeps of the sagas in flight), and the projection after each page it committed, for what
+ * this process has not published itself (the safety net for an update lost in a crash between an
+ * append and its publication, or refused by RabbitMQ); a subscriber takes each version once
+ * (with several replicas, a replica's projection also publishes the others' updates again). A subscriber reads the current state first, then
  * follows the updates of its saga (newer versions only), and ends when the saga ends; it also
  * re-reads the saga now and then, in case an update was lost while RabbitMQ reconnected. Either
  * way a subscriber gets every step after the first state once, in order: the steps an update or
@@ -15,6 +16,7 @@ import type { EventStoreClient, RecordedEvent } from '@magasin/event-store/clien
 import type { EventEnvelope } from '@magasin/events';
 import type { Messaging, Subscription } from '@magasin/messaging';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { isTerminal, type SagaView, viewAt } from './domain/timeline.ts';
 import type { SagaPrisma } from './projections/index.ts';
 import { foldSagaView, readSagaViews, sagaViewFromStream } from './saga-views.ts';
@@ -28,12 +30,19 @@ export interface SagaUpdate {
 
 const SAGA_EVENT = /^Saga[A-Z]/;
 
-/** Publishes the updates of the saga events of a committed page; see the module comment. */
+/**
+ * Publishes the updates of the saga events of a committed page that this process has not
+ * published yet (`published`: the orchestrator's fast path); see the module comment.
+ */
 export const publishSagaUpdates = async (
   events: readonly EventEnvelope[],
-  deps: { prisma: SagaPrisma; messaging: Messaging },
+  deps: { prisma: SagaPrisma; messaging: Messaging; published?: Pick<SagaUpdatePublisher, 'hasPublished'> },
 ): Promise<void> => {
-  const touched = events.filter((event) => SAGA_EVENT.test(event.type));
+  const touched = events.filter(
+    (event) =>
+      SAGA_EVENT.test(event.type) &&
+      !deps.published?.hasPublished((event.data as { sagaId: string }).sagaId, event.version),
+  );
   if (touched.length === 0) return;
   const ids = [...new Set(touched.map((event) => (event.data as { sagaId: string }).sagaId))];
   const views = await readSagaViews(deps.prisma, ids);
@@ -58,65 +67,89 @@ const isUpdate = (value: unknown): value is SagaUpdate => {
   );
 };
 
-/** Views of the sagas in flight an orchestrator keeps, at most; the oldest are forgotten first. */
-const DEFAULT_CACHED_VIEWS = 10_000;
+/** Sagas an orchestrator remembers (views in flight, versions published), at most; the oldest go first. */
+const DEFAULT_REMEMBERED_SAGAS = 10_000;
+
+/** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `limit`. */
+const touch = <V>(map: Map<string, V>, key: string, value: V, limit: number) => {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > limit) map.delete(map.keys().next().value as string);
+};
 
 /**
  * The orchestrator's fast path (see the module comment): publishes the updates of the events it
- * just appended to `sagaId`. The saga's view comes from the events this process appended when it
- * saw them all, else from the saga's stream. Never throws: a failure is logged, and the
- * projection publishes the same updates a little later.
+ * just appended to a saga. The saga's view comes from the events this process appended when it
+ * saw them all, else from the saga's stream. It remembers what it published, so that the
+ * projection of this process does not publish it again.
  */
-export const createSagaUpdatePublisher = (deps: {
-  eventStore: EventStoreClient;
-  messaging: Pick<Messaging, 'publishSagaUpdate'>;
-  logger: Logger;
-  cachedViews?: number;
-}): ((sagaId: string, appended: readonly RecordedEvent[]) => Promise<void>) => {
-  const views = new Map<string, SagaView>();
-  const limit = deps.cachedViews ?? DEFAULT_CACHED_VIEWS;
-  const remember = (view: SagaView) => {
-    const known = views.get(view.id);
-    if (known && known.version >= view.version) return;
-    views.delete(view.id);
-    if (isTerminal(view.status)) return;
-    views.set(view.id, view);
-    if (views.size > limit) views.delete(views.keys().next().value as string);
-  };
-  return async (sagaId, appended) => {
-    if (appended.length === 0) return;
+export class SagaUpdatePublisher {
+  private readonly views = new Map<string, SagaView>();
+  private readonly publishedUpTo = new Map<string, number>();
+  private readonly limit: number;
+  private readonly published: Counter<'source'>;
+
+  constructor(
+    private readonly deps: {
+      eventStore: EventStoreClient;
+      messaging: Pick<Messaging, 'publishSagaUpdate'>;
+      logger: Logger;
+      registry: Registry;
+      rememberedSagas?: number;
+    },
+  ) {
+    this.limit = deps.rememberedSagas ?? DEFAULT_REMEMBERED_SAGAS;
+    this.published = new Counter({
+      name: 'magasin_saga_updates_published_total',
+      help: 'Saga updates published right after the orchestrator appended their events, by how it knew the saga (cached: its own view; stream: read from the event store; failed: not published, left to the projection).',
+      labelNames: ['source'],
+      registers: [deps.registry],
+    });
+  }
+
+  /** Whether this process already published the update of `sagaId` at `version`. */
+  hasPublished(sagaId: string, version: number): boolean {
+    return (this.publishedUpTo.get(sagaId) ?? 0) >= version;
+  }
+
+  /** Publishes the updates of `appended` (events of the saga `sagaId`). Never throws. */
+  async publish(sagaId: string, appended: readonly RecordedEvent[]): Promise<void> {
+    const first = appended[0]?.version;
+    if (first === undefined) return;
     try {
-      const first = appended[0]?.version ?? 0;
-      const known = views.get(sagaId) ?? null;
-      let view: SagaView | null;
-      if ((known?.version ?? 0) === first - 1) {
-        view = appended.reduce<SagaView | null>((next, raw) => foldSagaView(sagaId, next, raw), known);
-      } else {
-        // Another replica (or a restart) appended what this process did not see.
-        view = await sagaViewFromStream(deps.eventStore, sagaId);
-      }
+      const known = this.views.get(sagaId) ?? null;
+      const cached = (known?.version ?? 0) === first - 1;
+      const view = cached
+        ? appended.reduce<SagaView | null>((next, raw) => foldSagaView(sagaId, next, raw), known)
+        : // Another replica (or this one before a restart) appended what this process did not see.
+          await sagaViewFromStream(this.deps.eventStore, sagaId);
       if (!view) return;
-      remember(view);
-      const current = view;
+      if ((this.views.get(sagaId)?.version ?? 0) < view.version) {
+        if (isTerminal(view.status)) this.views.delete(sagaId);
+        else touch(this.views, sagaId, view, this.limit);
+      }
+      const versions = appended.map((event) => event.version).filter((version) => version <= view.version);
       await Promise.all(
-        appended
-          .filter((event) => event.version <= current.version)
-          .map((event) =>
-            deps.messaging.publishSagaUpdate({
-              sagaId,
-              version: event.version,
-              saga: viewAt(current, event.version),
-            } satisfies SagaUpdate),
-          ),
+        versions.map((version) =>
+          this.deps.messaging.publishSagaUpdate({
+            sagaId,
+            version,
+            saga: viewAt(view, version),
+          } satisfies SagaUpdate),
+        ),
       );
+      const upTo = Math.max(this.publishedUpTo.get(sagaId) ?? 0, ...versions);
+      touch(this.publishedUpTo, sagaId, upTo, this.limit);
+      this.published.inc({ source: cached ? 'cached' : 'stream' }, versions.length);
     } catch (error) {
-      deps.logger.warn(
+      this.published.inc({ source: 'failed' }, appended.length);
+      this.deps.logger.warn(
         { err: error, sagaId },
         'saga update not published at once; the projection publishes it once it has the event',
       );
     }
-  };
-};
+  }
+}
 
 /** Dispatches the saga updates this replica receives to the subscribers of each saga. */
 export class SagaUpdateHub {

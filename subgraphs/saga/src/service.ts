@@ -16,7 +16,7 @@ import { createOrchestrator, type Orchestrator } from './orchestrator.ts';
 import { projection, type SagaPrisma } from './projections/index.ts';
 import { sagaReactions } from './reactions.ts';
 import { createSagaCommandSender } from './saga-commands.ts';
-import { createSagaUpdatePublisher, publishSagaUpdates, SagaUpdateHub } from './saga-updates.ts';
+import { publishSagaUpdates, SagaUpdateHub, SagaUpdatePublisher } from './saga-updates.ts';
 
 /** The subgraph's SDL. */
 export const typeDefs = readFileSync(new URL('./graphql/schema.graphql', import.meta.url), 'utf8');
@@ -44,13 +44,25 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
   };
   // Built from the kit's deps on first use (resolvers and reactions get them at start-up).
   let parts:
-    | { orchestrator: Orchestrator; hub: SagaUpdateHub; sender: ReturnType<typeof createSagaCommandSender> }
+    | {
+        orchestrator: Orchestrator;
+        hub: SagaUpdateHub;
+        sender: ReturnType<typeof createSagaCommandSender>;
+        publisher: SagaUpdatePublisher;
+      }
     | undefined;
   const partsOf = (deps: SubgraphDeps<SagaPrisma>) => {
     if (!parts) {
       const sender = createSagaCommandSender({ eventStore: deps.eventStore, messaging: deps.messaging });
+      const publisher = new SagaUpdatePublisher({
+        eventStore: deps.eventStore,
+        messaging: deps.messaging,
+        logger,
+        registry: deps.registry,
+      });
       parts = {
         sender,
+        publisher,
         hub: new SagaUpdateHub({ messaging: deps.messaging, logger }),
         orchestrator: createOrchestrator({
           eventStore: deps.eventStore,
@@ -58,11 +70,7 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
           metrics: sagaMetrics(deps.registry, deps.prisma),
           policy,
           logger,
-          onAppended: createSagaUpdatePublisher({
-            eventStore: deps.eventStore,
-            messaging: deps.messaging,
-            logger,
-          }),
+          onAppended: (sagaId, events) => publisher.publish(sagaId, events),
         }),
       };
     }
@@ -89,7 +97,8 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
     context: (deps) => sagaContext(deps.prisma, deps.eventStore),
     consume: (deps) => sagaReactions(partsOf(deps)),
     subscriptions: true,
-    onProjected: (events, deps) => publishSagaUpdates(events, deps),
+    onProjected: (events, deps) =>
+      publishSagaUpdates(events, { ...deps, published: partsOf(deps).publisher }),
     onShutdown: async () => {
       await timer?.stop();
       await parts?.hub.close();

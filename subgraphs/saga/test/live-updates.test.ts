@@ -3,16 +3,20 @@
  * model: with every replica's projection stopped, a subscriber still follows a saga to its end,
  * each step once and in order, whichever replica recorded it.
  */
+
+import { EXCHANGES } from '@magasin/events';
 import {
   type GraphQLAnswer,
   subscriptionClient,
   type TestSubscriptionClient,
 } from '@magasin/subgraph-kit/testing';
 import { eventually } from '@magasin/test-kit';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALICE,
   ITEMS,
+  recorded,
   SAGA_FIELDS,
   type SagaAnswer,
   type SagaFixture,
@@ -34,7 +38,71 @@ afterAll(async () => {
 
 const ORDER_SAGA = `subscription ($orderId: ID!) { orderSaga(orderId: $orderId) { ${SAGA_FIELDS} } }`;
 
+/** The domain events of an order's happy path after OrderPlaced, each with its step name. */
+const happyPath = (on: SagaFixture, orderId: string): [string, () => Promise<unknown>][] => {
+  const paymentId = `pay-${orderId}`;
+  return [
+    ['StockReserved', () => on.emit(orderId, 'StockReserved', { orderId, items: ITEMS })],
+    [
+      'PaymentCaptured',
+      () => on.emit(orderId, 'PaymentCaptured', { paymentId, orderId, amountCents: TOTAL_CENTS }),
+    ],
+    [
+      'OrderConfirmed',
+      () => on.emit(orderId, 'OrderConfirmed', { orderId, paymentId, totalCents: TOTAL_CENTS }),
+    ],
+    ['StockCommitted', () => on.emit(orderId, 'StockCommitted', { orderId, items: ITEMS })],
+    [
+      'SaleRecorded',
+      () =>
+        on.emit(orderId, 'SaleRecorded', {
+          saleId: `sale-${orderId}`,
+          orderId,
+          customerId: ALICE.sub,
+          amountCents: TOTAL_CENTS,
+        }),
+    ],
+  ];
+};
+
+/** Sends the happy path, each event once the saga stream has recorded the previous one. */
+const driveHappyPath = async (on: SagaFixture, orderId: string) => {
+  for (const [name, emit] of happyPath(on, orderId)) {
+    await emit();
+    await on.waitForSagaEvents(orderId, (events) => recorded(events, name), name);
+  }
+};
+
 describe('live saga updates', () => {
+  it('are published once per step by one replica, though its orchestrator and its projection both run', async () => {
+    const single = await startSagaFixture('saga_live_single');
+    const connection = await amqp.connect(single.backbone.rabbitmqUrl);
+    try {
+      const channel = await connection.createChannel();
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      await channel.bindQueue(queue, EXCHANGES.sagaUpdates, '');
+      const versions: number[] = [];
+      const orderId = await single.placeOrder();
+      await channel.consume(
+        queue,
+        (message) => {
+          if (!message) return;
+          const update = JSON.parse(message.content.toString('utf8')) as { sagaId: string; version: number };
+          if (update.sagaId === orderId) versions.push(update.version);
+        },
+        { noAck: true },
+      );
+      await driveHappyPath(single, orderId);
+      await single.waitForSaga(orderId, (saga) => saga.status === 'COMPLETED', 'COMPLETED');
+      // The projection has applied every step by now, and published none of them again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([...versions].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      await connection.close();
+      await single.stop();
+    }
+  });
+
   it('reach a subscriber as the orchestrator records each step, while the read model stands still', async () => {
     const orderId = await fixture.placeOrder();
     await fixture.waitForSaga(orderId, (saga) => saga.steps.length === 1, 'started');
@@ -49,29 +117,7 @@ describe('live saga updates', () => {
     // From here on, no projection applies anything, so none publishes anything either.
     await Promise.all(fixture.replicas.map((replica) => replica.deps.projector.stop()));
 
-    const paymentId = `pay-${orderId}`;
-    const steps: [string, () => Promise<unknown>][] = [
-      ['StockReserved', () => fixture.emit(orderId, 'StockReserved', { orderId, items: ITEMS })],
-      [
-        'PaymentCaptured',
-        () => fixture.emit(orderId, 'PaymentCaptured', { paymentId, orderId, amountCents: TOTAL_CENTS }),
-      ],
-      [
-        'OrderConfirmed',
-        () => fixture.emit(orderId, 'OrderConfirmed', { orderId, paymentId, totalCents: TOTAL_CENTS }),
-      ],
-      ['StockCommitted', () => fixture.emit(orderId, 'StockCommitted', { orderId, items: ITEMS })],
-      [
-        'SaleRecorded',
-        () =>
-          fixture.emit(orderId, 'SaleRecorded', {
-            saleId: `sale-${orderId}`,
-            orderId,
-            customerId: ALICE.sub,
-            amountCents: TOTAL_CENTS,
-          }),
-      ],
-    ];
+    const steps = happyPath(fixture, orderId);
     for (const [name, emit] of steps) {
       await emit();
       // Each step reaches the subscriber before the next event is sent.

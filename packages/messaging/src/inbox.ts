@@ -122,3 +122,30 @@ export const prismaInbox = <Tx extends PrismaTransactionLike>(
     }
   },
 });
+
+/** The part of a generated PrismaClient `recordAfterInbox` uses. */
+export interface PrismaQueryLike extends PrismaTransactionLike {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+}
+
+/**
+ * An inbox for handlers whose effect lives outside this database and is idempotent on its own
+ * (the saga's: an event-store append decided by a decider that ignores an event it has seen,
+ * commands with derived ids): the work runs without holding a transaction, so without holding a
+ * pooled connection while it waits on other services, and the message id is recorded after it.
+ * A message already recorded is a duplicate and runs nothing. A crash (or a concurrent
+ * redelivery) between the work and the record runs the work again, which its own idempotency
+ * absorbs. The work receives `client` (writes there are not atomic with the record: use
+ * `prismaInbox` for handlers that write to the database).
+ */
+export const recordAfterInbox = <Tx extends PrismaQueryLike>(client: Tx): Inbox<Tx> => ({
+  async runOnce(consumer, messageId, work) {
+    const seen = await client.$queryRaw<
+      unknown[]
+    >`SELECT 1 FROM inbox WHERE consumer = ${consumer} AND message_id = ${messageId}`;
+    if (seen.length > 0) return 'duplicate';
+    await work(client);
+    await client.$executeRaw`INSERT INTO inbox (consumer, message_id) VALUES (${consumer}, ${messageId}) ON CONFLICT DO NOTHING`;
+    return 'applied';
+  },
+});

@@ -27,9 +27,11 @@ export {
   type Inbox,
   type InboxOutcome,
   type PrismaClientLike,
+  type PrismaQueryLike,
   type PrismaTransactionLike,
   pgInbox,
   prismaInbox,
+  recordAfterInbox,
 } from './inbox.ts';
 export { currentMessage, type MessageContext } from './message-context.ts';
 export {

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@magasin/test-kit';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INBOX_TABLE_SQL, prismaInbox } from '../src/index.ts';
+import { INBOX_TABLE_SQL, prismaInbox, recordAfterInbox } from '../src/index.ts';
 
 // The client is generated from test/prisma/schema.prisma into node_modules (offline: generation
 // needs no schema engine), then imported; its shape is typed here only as far as the test uses it.
@@ -25,6 +25,8 @@ interface TestClient {
     options?: { timeout?: number; maxWait?: number },
   ): Promise<R>;
   reservedStock: { findUnique(args: { where: { productId: string } }): Promise<{ quantity: number } | null> };
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): Promise<T>;
   $disconnect(): Promise<void>;
 }
 
@@ -91,5 +93,33 @@ describe('prismaInbox with a generated Prisma client', () => {
     expect((await prisma.reservedStock.findUnique({ where: { productId: 'p-1' } }))?.quantity).toBe(2);
     expect(await inbox.runOnce('inventory', 'm-2', reserve)).toBe('applied');
     expect((await prisma.reservedStock.findUnique({ where: { productId: 'p-1' } }))?.quantity).toBe(4);
+  });
+
+  it('recordAfterInbox runs the work outside a transaction, records it after, and runs a failed one again', async () => {
+    const inbox = recordAfterInbox(prisma);
+    const effects: string[] = [];
+    const inTransaction = async () =>
+      (await prisma.$queryRaw<{ open: boolean }[]>`SELECT now() <> statement_timestamp() AS open`)[0]?.open;
+    const work = (id: string) => async (client: TestClient) => {
+      expect(client).toBe(prisma);
+      // A statement of its own: no transaction started before it.
+      expect(await inTransaction()).toBe(false);
+      effects.push(id);
+    };
+    expect(await inbox.runOnce('saga', 'r-1', work('r-1'))).toBe('applied');
+    expect(await inbox.runOnce('saga', 'r-1', work('r-1 again'))).toBe('duplicate');
+    await expect(
+      inbox.runOnce('saga', 'r-2', async () => {
+        effects.push('r-2 failed');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    // Not recorded: the redelivery runs it again.
+    expect(await inbox.runOnce('saga', 'r-2', work('r-2'))).toBe('applied');
+    expect(effects).toEqual(['r-1', 'r-2 failed', 'r-2']);
+    const recorded = await prisma.$queryRaw<
+      { message_id: string }[]
+    >`SELECT message_id FROM inbox WHERE consumer = 'saga' ORDER BY message_id`;
+    expect(recorded.map((row) => row.message_id)).toEqual(['r-1', 'r-2']);
   });
 });

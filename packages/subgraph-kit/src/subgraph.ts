@@ -13,7 +13,9 @@ import {
   type Consumer,
   connectMessaging,
   type Messaging,
+  type PrismaQueryLike,
   prismaInbox,
+  recordAfterInbox,
 } from '@magasin/messaging';
 import { databaseOf, ensureDatabase, migrate } from '@magasin/migrator';
 import {
@@ -92,6 +94,14 @@ export interface SubgraphDeps<P> {
   registry: Registry;
 }
 
+/**
+ * Bus messages a subgraph handles at once unless its `consume` says otherwise. With the
+ * `transaction` inbox each handler holds one of the Prisma pool's 10 connections for as long as
+ * it runs (event store round trips included): more in flight than the pool only wait for
+ * connections, and starve the projector and the queries that need one too.
+ */
+export const DEFAULT_PREFETCH = 8;
+
 /** Options of {@link runSubgraph}. */
 export interface RunSubgraphOptions<P extends ProjectionPrisma<Tx>, Tx extends ProjectionTx, Extra> {
   /** Service name: queue, checkpoint, database `magasin_<name>`, event-store caller. */
@@ -108,6 +118,13 @@ export interface RunSubgraphOptions<P extends ProjectionPrisma<Tx>, Tx extends P
   context?: (deps: SubgraphDeps<P>, request: RequestContext) => Extra;
   /** Event and command handlers on the bus; the kit adds the inbox. */
   consume?: (deps: SubgraphDeps<P>) => Omit<ConsumeOptions<Tx>, 'inbox'>;
+  /**
+   * The inbox of `consume`: `transaction` (default) runs each handler in a transaction that also
+   * records its message (`prismaInbox`); `record-after` runs it outside any transaction and
+   * records the message after (`recordAfterInbox`: handlers whose effects are outside this
+   * database and idempotent on their own; they receive the client instead of a transaction).
+   */
+  inbox?: 'transaction' | 'record-after';
   /** Readiness checks beside PostgreSQL. */
   readiness?: ReadinessCheck[];
   /** Runs first on shutdown (before the consumer and projector stop). */
@@ -175,7 +192,15 @@ export const runSubgraph = async <P extends ProjectionPrisma<Tx>, Tx extends Pro
   depsReady(deps);
   let consumer: Consumer | undefined;
   if (options.consume) {
-    consumer = await messaging.consume({ ...options.consume(deps), inbox: prismaInbox(prisma) });
+    consumer = await messaging.consume({
+      prefetch: DEFAULT_PREFETCH,
+      ...options.consume(deps),
+      inbox:
+        options.inbox === 'record-after'
+          ? // A generated client has every member of its transaction client.
+            recordAfterInbox(prisma as unknown as Tx & PrismaQueryLike)
+          : prismaInbox(prisma),
+    });
   }
   const postgres = postgresReadiness(config.databaseUrl);
   let subgraph: SubgraphServer | undefined;

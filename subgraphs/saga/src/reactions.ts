@@ -98,6 +98,8 @@ export const sagaReactions = (deps: {
         await sender.sendCompensation(before, event.data);
       },
     },
-    prefetch: 64,
+    // Handlers hold no database connection (the service's `record-after` inbox): they wait on
+    // the event store and RabbitMQ only.
+    prefetch: 32,
   };
 };

@@ -96,6 +96,9 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
       }),
     context: (deps) => sagaContext(deps.prisma, deps.eventStore),
     consume: (deps) => sagaReactions(partsOf(deps)),
+    // The orchestrator's effects are appends to the event store and commands, idempotent on
+    // their own: no handler holds a database connection while it waits on them.
+    inbox: 'record-after',
     subscriptions: true,
     onProjected: (events, deps) =>
       publishSagaUpdates(events, { ...deps, published: partsOf(deps).publisher }),

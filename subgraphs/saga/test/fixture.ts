@@ -14,6 +14,7 @@ import {
   newEventId,
 } from '@magasin/events';
 import type { Identity } from '@magasin/service-kit';
+import { diffProjection, rebuildProjection } from '@magasin/subgraph-kit';
 import { graphqlClient, startTestBackbone, type TestBackbone } from '@magasin/subgraph-kit/testing';
 import { eventually } from '@magasin/test-kit';
 import amqp, { type ChannelModel } from 'amqplib';
@@ -23,6 +24,7 @@ import { Registry } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { loadSagaConfig, type SagaConfig } from '../src/config.ts';
 import type { SagaView } from '../src/domain/timeline.ts';
+import { projection } from '../src/projections/index.ts';
 import { type RunningSaga, runSaga } from '../src/service.ts';
 
 export const ADMIN: Identity = { sub: 'root', roles: ['admin'] };
@@ -313,3 +315,26 @@ export const stepNames = (saga: SagaAnswer | null): string[] => saga?.steps.map(
 
 /** Items of the order lines, as inventory events carry them. */
 export const ITEMS = LINES.map(({ productId, quantity }) => ({ productId, quantity }));
+
+/**
+ * The differences between the live read model of `fixture` (once caught up with the log) and
+ * rebuilds of it from the log: whole pages at once (`applyEvents`, as live) and the reference
+ * handlers one event at a time. Both empty when the read model is right.
+ */
+export const rebuildDifferences = async (
+  fixture: SagaFixture,
+): Promise<{ pages: string[]; byEvent: string[] }> => {
+  const head = (await fixture.backbone.eventStore.readAll(0, { limit: 5_000 })).events.at(-1)?.position ?? 0;
+  await Promise.all(fixture.replicas.map((replica) => replica.deps.projector.waitForPosition(head)));
+  const { applyEvents, ...oneByOne } = projection;
+  if (!applyEvents) throw new Error('the saga projection applies whole pages');
+  const differences = async (definition: typeof oneByOne) => {
+    const rebuilt = await rebuildProjection({
+      projection: definition,
+      databaseUrl: fixture.config.databaseUrl,
+      eventStore: fixture.backbone.eventStore,
+    });
+    return diffProjection({ databaseUrl: fixture.config.databaseUrl, schema: rebuilt.schema });
+  };
+  return { pages: await differences(projection), byEvent: await differences(oneByOne) };
+};

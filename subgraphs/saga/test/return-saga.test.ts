@@ -6,6 +6,7 @@ import {
   ALICE,
   BOB,
   ITEMS,
+  rebuildDifferences,
   SAGA_FIELDS,
   type SagaAnswer,
   type SagaFixture,
@@ -250,5 +251,9 @@ describe('the return saga, orchestrated', () => {
       'CONFLICT',
       undefined,
     ]);
+  });
+
+  it('leaves a read model (returns included) equal to a rebuild, page by page and event by event', async () => {
+    expect(await rebuildDifferences(fixture)).toEqual({ pages: [], byEvent: [] });
   });
 });

@@ -1,7 +1,15 @@
 import type { CommandEnvelope } from '@magasin/events';
 import { eventually } from '@magasin/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ITEMS, recorded, type SagaFixture, startSagaFixture, stepNames, TOTAL_CENTS } from './fixture.ts';
+import {
+  ITEMS,
+  rebuildDifferences,
+  recorded,
+  type SagaFixture,
+  startSagaFixture,
+  stepNames,
+  TOTAL_CENTS,
+} from './fixture.ts';
 
 let fixture: SagaFixture;
 beforeAll(async () => {
@@ -185,5 +193,9 @@ describe('deadlines', () => {
       },
       { what: 'no overdue deadline left' },
     );
+  });
+
+  it('leaves a read model (timeouts, retries included) equal to a rebuild, page by page and event by event', async () => {
+    expect(await rebuildDifferences(fixture)).toEqual({ pages: [], byEvent: [] });
   });
 });

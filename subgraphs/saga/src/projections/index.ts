@@ -6,7 +6,7 @@
  * reads `saga_deadlines` (it appends to the saga stream, and the projection then moves the row).
  */
 import { fileURLToPath } from 'node:url';
-import type { EventOf } from '@magasin/events';
+import type { DomainEvent, EventOf } from '@magasin/events';
 import type { ProjectionDefinition } from '@magasin/subgraph-kit';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
@@ -156,6 +156,158 @@ const setDeadline = async (
   await tx.sagaDeadline.upsert({ where: { sagaId }, create: { sagaId, ...row }, update: row });
 };
 
+/** A saga row as a page leaves it. */
+interface SagaRow {
+  id: string;
+  kind: string;
+  orderId: string;
+  status: string;
+  version: number;
+  startedAt: Date;
+  endedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** What a page does to a saga's deadline: set it to this row, or clear it. */
+type DeadlineChange =
+  | { set: { kind: string; orderId: string; step: string; dueAt: Date; attempt: number; version: number } }
+  | 'clear';
+
+const SAGA_TYPES: ReadonlySet<string> = new Set<SagaEventType>([
+  'SagaStarted',
+  'SagaStepCompleted',
+  'SagaStepRetried',
+  'SagaTimedOut',
+  'SagaCompensationRequested',
+  'SagaCompleted',
+]);
+
+/**
+ * A page of events at once, with the same effect as the handlers below one by one: the sagas
+ * of the page read in one statement, their steps written in one, then each saga's row and
+ * deadline once, as the page leaves them (4 statements per event become about 2 per saga).
+ */
+const applyEvents = async (events: readonly DomainEvent[], tx: SagaTx): Promise<void> => {
+  const sagaEvents: EventOf<SagaEventType>[] = [];
+  for (const event of events) {
+    if (event.type === 'OrderPlaced') {
+      const row = { customerId: event.data.customerId };
+      await tx.sagaOrder.upsert({
+        where: { orderId: event.data.orderId },
+        create: { orderId: event.data.orderId, ...row },
+        update: row,
+      });
+    } else if (SAGA_TYPES.has(event.type)) sagaEvents.push(event as EventOf<SagaEventType>);
+  }
+  if (sagaEvents.length === 0) return;
+  const ids = [...new Set(sagaEvents.map(sagaIdOf))];
+  const sagas = new Map<string, SagaRow>(
+    (await tx.saga.findMany({ where: { id: { in: ids } } })).map((row) => [row.id, row]),
+  );
+  const created = new Set<string>();
+  const changed = new Set<string>();
+  const deadlines = new Map<string, DeadlineChange>();
+  const steps: Prisma.SagaStepCreateManyInput[] = [];
+  for (const event of sagaEvents) {
+    const pending = { type: event.type, data: event.data } as SagaEvent;
+    const sagaId = sagaIdOf(event);
+    const step = (entry: ReturnType<typeof stepEntryOf>, sagaStatus: SagaStatus) =>
+      steps.push({
+        sagaId,
+        seq: event.version,
+        name: entry.name,
+        status: entry.status,
+        at: at(event.occurredAt),
+        detail: entry.detail,
+        sagaStatus,
+      });
+    if (pending.type === 'SagaStarted') {
+      const { kind, orderId, startedAt } = pending.data;
+      const status = statusAfter(null, kind, pending);
+      if (sagas.has(sagaId)) throw new Error(`SagaStarted ${event.eventId}: saga ${sagaId} exists already`);
+      sagas.set(sagaId, {
+        id: sagaId,
+        kind,
+        orderId,
+        status,
+        version: event.version,
+        startedAt: at(startedAt ?? event.occurredAt),
+        endedAt: null,
+        updatedAt: at(event.occurredAt),
+      });
+      created.add(sagaId);
+      step(stepEntryOf(null, kind, pending), status);
+      deadlines.set(sagaId, {
+        set: {
+          kind,
+          orderId,
+          step: pending.data.awaiting,
+          dueAt: at(pending.data.deadlineAt),
+          attempt: 1,
+          version: event.version,
+        },
+      });
+      continue;
+    }
+    const saga = sagas.get(sagaId);
+    if (!saga)
+      throw new Error(`${event.type} ${event.eventId} of saga ${sagaId}, which has no SagaStarted before it`);
+    const kind = saga.kind as 'ORDER' | 'RETURN';
+    const previous = saga.status as SagaStatus;
+    const status = statusAfter(previous, kind, pending);
+    step(stepEntryOf(previous, kind, pending), status);
+    saga.status = status;
+    saga.version = event.version;
+    saga.updatedAt = at(event.occurredAt);
+    if (pending.type === 'SagaCompleted') saga.endedAt = at(event.occurredAt);
+    changed.add(sagaId);
+    const deadline = (step: string, dueAt: string, attempt: number): DeadlineChange => ({
+      set: { kind, orderId: saga.orderId, step, dueAt: at(dueAt), attempt, version: event.version },
+    });
+    switch (pending.type) {
+      case 'SagaStepCompleted': {
+        const { awaiting, deadlineAt } = pending.data;
+        deadlines.set(
+          sagaId,
+          awaiting !== null && deadlineAt !== null ? deadline(awaiting, deadlineAt, 1) : 'clear',
+        );
+        break;
+      }
+      case 'SagaStepRetried':
+        deadlines.set(sagaId, deadline(pending.data.step, pending.data.deadlineAt, pending.data.attempt));
+        break;
+      case 'SagaTimedOut':
+      case 'SagaCompleted':
+        deadlines.set(sagaId, 'clear');
+        break;
+      case 'SagaCompensationRequested':
+        break;
+      default: {
+        const unknown: never = pending;
+        throw new Error(`unknown saga event ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+  const fresh = [...created].map((id) => sagas.get(id) as SagaRow);
+  if (fresh.length > 0) await tx.saga.createMany({ data: fresh });
+  for (const id of changed) {
+    if (created.has(id)) continue;
+    const { status, version, updatedAt, endedAt } = sagas.get(id) as SagaRow;
+    await tx.saga.update({ where: { id }, data: { status, version, updatedAt, endedAt } });
+  }
+  await tx.sagaStep.createMany({ data: steps });
+  const cleared = [...deadlines].filter(([, change]) => change === 'clear').map(([sagaId]) => sagaId);
+  if (cleared.length > 0) await tx.sagaDeadline.deleteMany({ where: { sagaId: { in: cleared } } });
+  for (const [sagaId, change] of deadlines) {
+    if (change === 'clear') continue;
+    await tx.sagaDeadline.upsert({
+      where: { sagaId },
+      create: { sagaId, ...change.set },
+      update: change.set,
+    });
+  }
+};
+
 /** The saga projection of the service (`npm run projections:rebuild -- saga` rebuilds it). */
 export const projection: ProjectionDefinition<PrismaClient, Prisma.TransactionClient> = {
   name: 'saga',
@@ -177,4 +329,5 @@ export const projection: ProjectionDefinition<PrismaClient, Prisma.TransactionCl
     SagaCompensationRequested: applySagaEvent,
     SagaCompleted: applySagaEvent,
   },
+  applyEvents,
 };

@@ -197,6 +197,8 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
     labelNames: ['outcome'],
     registers: [options.registry],
   });
+  // Both series from the start, so that `increase()` sees the first lost record.
+  for (const outcome of ['ok', 'failed']) published.inc({ outcome }, 0);
   const waiting = new Gauge({
     name: 'magasin_gateway_audit_backlog',
     help: 'Mutation audit records waiting for RabbitMQ to confirm them.',

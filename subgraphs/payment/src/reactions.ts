@@ -9,7 +9,9 @@
  * An order cancelled before its charge is not charged; one cancelled while its charge is in
  * flight is refunded by the capture itself, since the OrderCancelled handler found nothing to
  * refund yet. A charge the processor does not answer within PAYMENT_PROCESSOR_TIMEOUT_MS
- * records nothing (the order saga times out and compensates).
+ * records nothing (the order saga times out and compensates). The handlers run outside any
+ * database transaction (the service's `record-after` inbox): the message is recorded as handled
+ * after its handler, and a redelivery between the two decides nothing more.
  */
 import type { EventStoreClient } from '@magasin/event-store/client';
 import { type CommandOf, type EventDataOf, type EventOf, parseEnvelope } from '@magasin/events';
@@ -203,6 +205,9 @@ export const paymentReactions = (
   };
 
   return {
+    // Handlers hold no database connection (the service's `record-after` inbox): a charge the
+    // processor is slow to answer takes one of these slots only.
+    prefetch: 32,
     events: {
       StockReserved: (event, _tx, context) => capture(event, context),
       OrderCancelled: (event, _tx, context) =>

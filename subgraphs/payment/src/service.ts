@@ -52,5 +52,9 @@ export const runPayment = (options: RunPaymentOptions): Promise<RunningSubgraph<
         processor,
         processorTimeoutMs: config.PAYMENT_PROCESSOR_TIMEOUT_MS,
       }),
+    // Charges and refunds are idempotent on their own (decider, expected version, processor
+    // idempotency keys) and write nothing to this database: no handler holds a connection while
+    // the card processor answers (or does not, until PAYMENT_PROCESSOR_TIMEOUT_MS).
+    inbox: 'record-after',
   });
 };

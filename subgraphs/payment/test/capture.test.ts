@@ -178,3 +178,45 @@ describe('who may read a payment', () => {
     expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
   });
 });
+
+describe('charges the processor does not answer', () => {
+  let payment: PaymentFixture;
+
+  beforeAll(async () => {
+    payment = await startPayment('stuck', { PAYMENT_PROCESSOR_TIMEOUT_MS: 6_000 });
+  });
+
+  afterAll(async () => {
+    await payment?.stop();
+  });
+
+  it('hold up neither the charges behind them nor the read model, however many', async () => {
+    const before = await payment.handled('StockReserved');
+    // More waiting charges than the database pool has connections (10).
+    const stuck = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        payment.placeOrder({ customerId: `stuck-${index}`, paymentToken: 'tok_timeout' }),
+      ),
+    );
+    await Promise.all(stuck.map((orderId) => payment.reserveStock(orderId)));
+    const behind = await payment.placeOrder({ customerId: 'dave', paymentToken: 'tok_visa' });
+    await payment.reserveStock(behind);
+    await payment.waitForPaymentEvent(behind, 'PaymentCaptured');
+    // The read model (its projector needs a connection) shows it.
+    await expect
+      .poll(
+        async () =>
+          (
+            await payment.graphql(admin)<{ _entities: { payment: { status: string } | null }[] }>(
+              PAYMENT_OF_ORDER,
+              { representations: [{ __typename: 'Order', id: behind }] },
+            )
+          ).data?._entities[0]?.payment?.status,
+        { timeout: 3_000 },
+      )
+      .toBe('CAPTURED');
+    // Captured and shown while every stuck charge still waits for the processor: none of them is handled yet.
+    expect((await payment.handled('StockReserved')) - before).toBeLessThanOrEqual(1);
+    for (const orderId of stuck) expect(await payment.paymentEvents(orderId)).toEqual([]);
+  });
+});

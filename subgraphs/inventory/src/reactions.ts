@@ -1,5 +1,6 @@
 /**
- * Inventory's part of the order saga, consumed from RabbitMQ (the kit adds the inbox):
+ * Inventory's part of the order saga, consumed from RabbitMQ (the kit adds the inbox, which
+ * records each message after its handler):
  * OrderPlaced reserves every line or none; PaymentDeclined and OrderCancelled release what is
  * still reserved; OrderConfirmed commits it; the orchestrator's ReleaseStock releases and its
  * RestockItems puts returned items back on the shelf. Each one is idempotent by the decider's
@@ -14,11 +15,11 @@ import type { InventoryStream } from './inventory-stream.ts';
 export const REACTION_ACTOR = 'service:inventory';
 
 /**
- * Messages in flight at once: the messages of one inventory turn (decided together, one append).
- * Each holds an open inbox transaction, so a database connection, while it waits for its turn:
- * more than the pool has (10) would only wait for connections.
+ * Messages in flight at once: up to the messages of one inventory turn (decided together, one
+ * append). They hold no database connection while they wait (the service's `record-after`
+ * inbox), so a turn can take many.
  */
-export const REACTION_PREFETCH = 8;
+export const REACTION_PREFETCH = 64;
 
 const about = (orderId: string, causationId: string): CommandMetadata => ({
   correlationId: orderId,

@@ -46,5 +46,8 @@ export const runInventory = (options: RunInventoryOptions): Promise<RunningSubgr
     resolvers: (deps) => inventoryResolvers({ prisma: deps.prisma, inventory: inventoryOf(deps) }),
     context: (deps) => inventoryRequest(deps.prisma, batchSizes),
     consume: (deps) => inventoryReactions({ inventory: inventoryOf(deps), eventStore: deps.eventStore }),
+    // Every reaction appends to the event store through the decider, which decides nothing for
+    // a message it has seen: no handler holds a database connection while it waits its turn.
+    inbox: 'record-after',
   });
 };

@@ -338,3 +338,30 @@ export const rebuildDifferences = async (
   };
   return { pages: await differences(projection), byEvent: await differences(oneByOne) };
 };
+
+/** The domain events of an order's happy path after OrderPlaced, each with its step name. */
+export const happyPath = (on: SagaFixture, orderId: string): [string, () => Promise<unknown>][] => {
+  const paymentId = `pay-${orderId}`;
+  return [
+    ['StockReserved', () => on.emit(orderId, 'StockReserved', { orderId, items: ITEMS })],
+    [
+      'PaymentCaptured',
+      () => on.emit(orderId, 'PaymentCaptured', { paymentId, orderId, amountCents: TOTAL_CENTS }),
+    ],
+    [
+      'OrderConfirmed',
+      () => on.emit(orderId, 'OrderConfirmed', { orderId, paymentId, totalCents: TOTAL_CENTS }),
+    ],
+    ['StockCommitted', () => on.emit(orderId, 'StockCommitted', { orderId, items: ITEMS })],
+    [
+      'SaleRecorded',
+      () =>
+        on.emit(orderId, 'SaleRecorded', {
+          saleId: `sale-${orderId}`,
+          orderId,
+          customerId: ALICE.sub,
+          amountCents: TOTAL_CENTS,
+        }),
+    ],
+  ];
+};

@@ -15,14 +15,13 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALICE,
-  ITEMS,
+  happyPath,
   recorded,
   SAGA_FIELDS,
   type SagaAnswer,
   type SagaFixture,
   startSagaFixture,
   stepNames,
-  TOTAL_CENTS,
 } from './fixture.ts';
 
 let fixture: SagaFixture;
@@ -37,33 +36,6 @@ afterAll(async () => {
 });
 
 const ORDER_SAGA = `subscription ($orderId: ID!) { orderSaga(orderId: $orderId) { ${SAGA_FIELDS} } }`;
-
-/** The domain events of an order's happy path after OrderPlaced, each with its step name. */
-const happyPath = (on: SagaFixture, orderId: string): [string, () => Promise<unknown>][] => {
-  const paymentId = `pay-${orderId}`;
-  return [
-    ['StockReserved', () => on.emit(orderId, 'StockReserved', { orderId, items: ITEMS })],
-    [
-      'PaymentCaptured',
-      () => on.emit(orderId, 'PaymentCaptured', { paymentId, orderId, amountCents: TOTAL_CENTS }),
-    ],
-    [
-      'OrderConfirmed',
-      () => on.emit(orderId, 'OrderConfirmed', { orderId, paymentId, totalCents: TOTAL_CENTS }),
-    ],
-    ['StockCommitted', () => on.emit(orderId, 'StockCommitted', { orderId, items: ITEMS })],
-    [
-      'SaleRecorded',
-      () =>
-        on.emit(orderId, 'SaleRecorded', {
-          saleId: `sale-${orderId}`,
-          orderId,
-          customerId: ALICE.sub,
-          amountCents: TOTAL_CENTS,
-        }),
-    ],
-  ];
-};
 
 /** Sends the happy path, each event once the saga stream has recorded the previous one. */
 const driveHappyPath = async (on: SagaFixture, orderId: string) => {

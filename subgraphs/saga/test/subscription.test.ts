@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALICE,
   BOB,
+  happyPath,
   ITEMS,
   SAGA_FIELDS,
   type SagaAnswer,
@@ -41,30 +42,7 @@ const client = (replica: number, identity = ALICE) => {
 
 /** The happy path of an order, one event at a time, each once the saga has recorded the previous one. */
 const driveHappyPath = async (orderId: string) => {
-  const paymentId = `pay-${orderId}`;
-  const steps: [string, () => Promise<unknown>][] = [
-    ['StockReserved', () => fixture.emit(orderId, 'StockReserved', { orderId, items: ITEMS })],
-    [
-      'PaymentCaptured',
-      () => fixture.emit(orderId, 'PaymentCaptured', { paymentId, orderId, amountCents: TOTAL_CENTS }),
-    ],
-    [
-      'OrderConfirmed',
-      () => fixture.emit(orderId, 'OrderConfirmed', { orderId, paymentId, totalCents: TOTAL_CENTS }),
-    ],
-    ['StockCommitted', () => fixture.emit(orderId, 'StockCommitted', { orderId, items: ITEMS })],
-    [
-      'SaleRecorded',
-      () =>
-        fixture.emit(orderId, 'SaleRecorded', {
-          saleId: `sale-${orderId}`,
-          orderId,
-          customerId: ALICE.sub,
-          amountCents: TOTAL_CENTS,
-        }),
-    ],
-  ];
-  for (const [name, emit] of steps) {
+  for (const [name, emit] of happyPath(fixture, orderId)) {
     await emit();
     await fixture.waitForSaga(orderId, (saga) => stepNames(saga).includes(name), name);
   }

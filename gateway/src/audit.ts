@@ -52,6 +52,18 @@ const CONNECT_ATTEMPT_MS = 5_000;
 /** Records sent to RabbitMQ in one confirmed publication. */
 const BATCH = 100;
 
+/** How long stopping waits for RabbitMQ to confirm what is still in the backlog, per step. */
+const CLOSE_WAIT_MS = 2_000;
+
+/** `promise`, or a rejection once `ms` have passed. */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([
+    promise,
+    sleep(ms, undefined, { ref: false }).then(() => {
+      throw new Error(`RabbitMQ did not confirm within ${ms} ms`);
+    }),
+  ]);
+
 /** Default most records waiting for RabbitMQ. */
 export const DEFAULT_AUDIT_BACKLOG = 10_000;
 
@@ -390,14 +402,16 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
     async close() {
       closed = true;
       wakeDrain?.();
-      await draining;
-      // One last attempt for what still waits.
+      // Bounded: RabbitMQ down makes a publication wait for the connection (publishTimeoutMs).
+      await within(draining ?? Promise.resolve(), CLOSE_WAIT_MS).catch(() => undefined);
+      // One last attempt for what still waits (a batch still unconfirmed above is sent again:
+      // the audit service's inbox records it once).
       const left = backlog.splice(0);
       waiting.set(0);
       if (left.length > 0) {
         try {
           if (!messaging) throw new Error('not connected to RabbitMQ');
-          await messaging.sendCommands(left);
+          await within(messaging.sendCommands(left), CLOSE_WAIT_MS);
           published.inc({ outcome: 'ok' }, left.length);
         } catch (error) {
           lost(

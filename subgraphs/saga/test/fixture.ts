@@ -317,17 +317,18 @@ export const stepNames = (saga: SagaAnswer | null): string[] => saga?.steps.map(
 export const ITEMS = LINES.map(({ productId, quantity }) => ({ productId, quantity }));
 
 /**
- * The differences between the live read model of `fixture` (once caught up with the log) and
- * rebuilds of it from the log: whole pages at once (`applyEvents`, as live) and the reference
- * handlers one event at a time. Both empty when the read model is right.
+ * The differences between the live read model of `fixture` and rebuilds of it from the log: whole
+ * pages at once (`applyEvents`, as live) and the reference handlers one event at a time. Both
+ * empty when the read model is right. Compared while the log stands still (a saga of an earlier
+ * test may still be running): measured again when something was appended meanwhile.
  */
 export const rebuildDifferences = async (
   fixture: SagaFixture,
 ): Promise<{ pages: string[]; byEvent: string[] }> => {
-  const head = (await fixture.backbone.eventStore.readAll(0, { limit: 5_000 })).events.at(-1)?.position ?? 0;
-  await Promise.all(fixture.replicas.map((replica) => replica.deps.projector.waitForPosition(head)));
   const { applyEvents, ...oneByOne } = projection;
   if (!applyEvents) throw new Error('the saga projection applies whole pages');
+  const headOf = async () =>
+    (await fixture.backbone.eventStore.readAll(0, { limit: 5_000 })).events.at(-1)?.position ?? 0;
   const differences = async (definition: typeof oneByOne) => {
     const rebuilt = await rebuildProjection({
       projection: definition,
@@ -336,7 +337,14 @@ export const rebuildDifferences = async (
     });
     return diffProjection({ databaseUrl: fixture.config.databaseUrl, schema: rebuilt.schema });
   };
-  return { pages: await differences(projection), byEvent: await differences(oneByOne) };
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    const head = await headOf();
+    await Promise.all(fixture.replicas.map((replica) => replica.deps.projector.waitForPosition(head)));
+    const found = { pages: await differences(projection), byEvent: await differences(oneByOne) };
+    if ((await headOf()) === head) return found;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error('the log never stood still long enough to compare the read model with a rebuild');
 };
 
 /** The domain events of an order's happy path after OrderPlaced, each with its step name. */

@@ -456,7 +456,17 @@ describe('operations', () => {
 });
 
 describe('in-flight deduplication of subgraph queries', () => {
-  const slow = 'query Slow { slowProducts(delayMs: 400) { id name } }';
+  // A gateway of its own, whose operations may outlast the slow query.
+  const metrics = new Registry();
+  let merging: RunningGateway;
+  beforeAll(async () => {
+    merging = await startTestGateway(fixture, { OPERATION_TIMEOUT_MS: '15000' }, metrics);
+  });
+  afterAll(async () => {
+    await merging?.stop();
+  });
+  // Long enough for every request of a test to join the first one, even on a loaded machine.
+  const slow = 'query Slow { slowProducts(delayMs: 1500) { id name } }';
   const slowRequests = (correlationIds: readonly string[]) =>
     fixture.world.requests.filter(
       (request) =>
@@ -464,14 +474,14 @@ describe('in-flight deduplication of subgraph queries', () => {
     );
   const deduplicated = async () =>
     (
-      await registry.getSingleMetric('magasin_gateway_subgraph_requests_deduplicated_total')?.get()
+      await metrics.getSingleMetric('magasin_gateway_subgraph_requests_deduplicated_total')?.get()
     )?.values.find((value) => value.labels.subgraph === 'inventory')?.value ?? 0;
 
   it('sends identical queries of one user once, and gives every client the whole answer', async () => {
     const before = await deduplicated();
     const ids = ['dedup-1', 'dedup-2', 'dedup-3', 'dedup-4', 'dedup-5'];
     const answers = await Promise.all(
-      ids.map((id) => post(gateway, slow, { token: alice, headers: { 'x-correlation-id': id } })),
+      ids.map((id) => post(merging, slow, { token: alice, headers: { 'x-correlation-id': id } })),
     );
     for (const answer of answers) {
       expect(answer.body).toEqual({
@@ -490,9 +500,9 @@ describe('in-flight deduplication of subgraph queries', () => {
   it('never shares an answer between two users', async () => {
     const ids = ['dedup-alice', 'dedup-bob', 'dedup-anonymous'];
     await Promise.all([
-      post(gateway, slow, { token: alice, headers: { 'x-correlation-id': ids[0] as string } }),
-      post(gateway, slow, { token: bob, headers: { 'x-correlation-id': ids[1] as string } }),
-      post(gateway, slow, { headers: { 'x-correlation-id': ids[2] as string } }),
+      post(merging, slow, { token: alice, headers: { 'x-correlation-id': ids[0] as string } }),
+      post(merging, slow, { token: bob, headers: { 'x-correlation-id': ids[1] as string } }),
+      post(merging, slow, { headers: { 'x-correlation-id': ids[2] as string } }),
     ]);
     expect(
       slowRequests(ids)
@@ -505,7 +515,7 @@ describe('in-flight deduplication of subgraph queries', () => {
     const abandoned = fixture.world.abandonedSlowRequests;
     const leaving = new AbortController();
     const ids = ['dedup-leaves', 'dedup-stays'];
-    const left = fetch(`${gateway.url}/graphql`, {
+    const left = fetch(`${merging.url}/graphql`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -516,7 +526,10 @@ describe('in-flight deduplication of subgraph queries', () => {
       signal: leaving.signal,
     }).catch((error: unknown) => error);
     await expect.poll(() => slowRequests(ids).length).toBe(1);
-    const stays = post(gateway, slow, { token: alice, headers: { 'x-correlation-id': ids[1] as string } });
+    const joined = await deduplicated();
+    const stays = post(merging, slow, { token: alice, headers: { 'x-correlation-id': ids[1] as string } });
+    // The second client has joined the first one's request before the first goes away.
+    await expect.poll(deduplicated).toBe(joined + 1);
     leaving.abort();
     expect(await left).toBeInstanceOf(Error);
     expect((await stays).body.data?.slowProducts).toHaveLength(2);

@@ -183,7 +183,7 @@ describe('charges the processor does not answer', () => {
   let payment: PaymentFixture;
 
   beforeAll(async () => {
-    payment = await startPayment('stuck', { PAYMENT_PROCESSOR_TIMEOUT_MS: 6_000 });
+    payment = await startPayment('stuck', { PAYMENT_PROCESSOR_TIMEOUT_MS: 10_000 });
   });
 
   afterAll(async () => {

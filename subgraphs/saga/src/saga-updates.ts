@@ -129,17 +129,25 @@ export class SagaUpdatePublisher {
         else touch(this.views, sagaId, view, this.limit);
       }
       const versions = appended.map((event) => event.version).filter((version) => version <= view.version);
-      await Promise.all(
-        versions.map((version) =>
-          this.deps.messaging.publishSagaUpdate({
-            sagaId,
-            version,
-            saga: viewAt(view, version),
-          } satisfies SagaUpdate),
-        ),
-      );
-      const upTo = Math.max(this.publishedUpTo.get(sagaId) ?? 0, ...versions);
+      // Claimed before publishing, so that the projection, applying the same events meanwhile,
+      // leaves them to this publication; given back if RabbitMQ refuses it.
+      const before = this.publishedUpTo.get(sagaId) ?? 0;
+      const upTo = Math.max(before, ...versions);
       touch(this.publishedUpTo, sagaId, upTo, this.limit);
+      try {
+        await Promise.all(
+          versions.map((version) =>
+            this.deps.messaging.publishSagaUpdate({
+              sagaId,
+              version,
+              saga: viewAt(view, version),
+            } satisfies SagaUpdate),
+          ),
+        );
+      } catch (error) {
+        if (this.publishedUpTo.get(sagaId) === upTo) touch(this.publishedUpTo, sagaId, before, this.limit);
+        throw error;
+      }
       this.published.inc({ source: cached ? 'cached' : 'stream' }, versions.length);
     } catch (error) {
       this.published.inc({ source: 'failed' }, appended.length);

@@ -213,12 +213,20 @@ describe('one order', () => {
     trace = await eventually(
       () => {
         const spans = receiver.spans().filter((span) => span.traceId === TRACE_ID);
-        const consuming = new Set(
-          spans.filter((span) => span.kind === OTLP_SPAN_KIND.consumer).map((span) => span.service),
-        );
-        return consumers.every((name) => consuming.has(name)) ? spans : undefined;
+        const consumerSpans = spans.filter((span) => span.kind === OTLP_SPAN_KIND.consumer);
+        const consuming = new Set(consumerSpans.map((span) => span.service));
+        // Each process exports its spans in its own batches: wait for the parents of the
+        // consumer spans (the producers, in other processes) too.
+        const ids = new Set(spans.map((span) => span.spanId));
+        const complete =
+          consumers.every((name) => consuming.has(name)) &&
+          consumerSpans.every((span) => ids.has(span.parentSpanId ?? ''));
+        return complete ? spans : undefined;
       },
-      { what: `consumer spans of ${consumers.join(', ')} in the order's trace`, timeoutMs: 30_000 },
+      {
+        what: `consumer spans of ${consumers.join(', ')} and their producers in the order's trace`,
+        timeoutMs: 30_000,
+      },
     );
   }, 60_000);
 

@@ -15,6 +15,7 @@
  * `magasin_gateway_audit_backlog` shows what waits. The connection to RabbitMQ is made in the
  * background, so the gateway serves even while RabbitMQ is down.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
@@ -232,41 +233,46 @@ export const startMutationAudit = (options: MutationAuditOptions): MutationAudit
   };
 
   /** Sends the backlog in order, batch by batch, until it is empty or there is no connection. */
+  // The drain runs in the context of the gateway's start, not of the request that woke it:
+  // its logs and spans belong to no request (each record carries its own trace context).
+  const detached = new AsyncResource('magasin.mutation-audit');
   const drain = (): void => {
-    draining ??= (async () => {
-      let failures = 0;
-      while (backlog.length > 0 && !closed) {
-        const bus = messaging;
-        if (!bus) return; // the connection loop drains again once connected
-        const batch = backlog.slice(0, BATCH);
-        try {
-          await bus.sendCommands(batch);
-          backlog.splice(0, batch.length);
-          waiting.set(backlog.length);
-          published.inc({ outcome: 'ok' }, batch.length);
-          failures = 0;
-        } catch (error) {
-          failures++;
-          const delay = Math.min(30_000, retryDelayMs * 2 ** (failures - 1));
-          logger.warn(
-            { err: error, waiting: backlog.length, retryInMs: delay },
-            'mutation audit records not confirmed by RabbitMQ; kept and sent again',
-          );
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, delay);
-            timer.unref();
-            wakeDrain = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wakeDrain = undefined;
+    draining ??= detached
+      .runInAsyncScope(async () => {
+        let failures = 0;
+        while (backlog.length > 0 && !closed) {
+          const bus = messaging;
+          if (!bus) return; // the connection loop drains again once connected
+          const batch = backlog.slice(0, BATCH);
+          try {
+            await bus.sendCommands(batch);
+            backlog.splice(0, batch.length);
+            waiting.set(backlog.length);
+            published.inc({ outcome: 'ok' }, batch.length);
+            failures = 0;
+          } catch (error) {
+            failures++;
+            const delay = Math.min(30_000, retryDelayMs * 2 ** (failures - 1));
+            logger.warn(
+              { err: error, waiting: backlog.length, retryInMs: delay },
+              'mutation audit records not confirmed by RabbitMQ; kept and sent again',
+            );
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, delay);
+              timer.unref();
+              wakeDrain = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            wakeDrain = undefined;
+          }
         }
-      }
-    })().finally(() => {
-      draining = undefined;
-      if (backlog.length > 0 && messaging && !closed) drain();
-    });
+      })
+      .finally(() => {
+        draining = undefined;
+        if (backlog.length > 0 && messaging && !closed) drain();
+      });
   };
 
   let firstAttempt: () => void = () => undefined;

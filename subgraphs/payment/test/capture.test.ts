@@ -183,7 +183,7 @@ describe('charges the processor does not answer', () => {
   let payment: PaymentFixture;
 
   beforeAll(async () => {
-    payment = await startPayment('stuck', { PAYMENT_PROCESSOR_TIMEOUT_MS: 10_000 });
+    payment = await startPayment('stuck', { PAYMENT_PROCESSOR_TIMEOUT_MS: 8_000 });
   });
 
   afterAll(async () => {
@@ -217,6 +217,9 @@ describe('charges the processor does not answer', () => {
       .toBe('CAPTURED');
     // Captured and shown while every stuck charge still waits for the processor: none of them is handled yet.
     expect((await payment.handled('StockReserved')) - before).toBeLessThanOrEqual(1);
+    for (const orderId of stuck) expect(await payment.paymentEvents(orderId)).toEqual([]);
+    // They give up in the end, recording nothing (and the service then stops without waiting on them).
+    await payment.waitForHandled('StockReserved', before + stuck.length + 1);
     for (const orderId of stuck) expect(await payment.paymentEvents(orderId)).toEqual([]);
   });
 });

@@ -217,30 +217,25 @@ export const internalRequestHeaders = (
  * trace context travel along (`x-correlation-id`, `traceparent`). Throws `TypeError` for
  * bodies it cannot sign (streams, FormData).
  */
-export function signedFetch(options: {
-  secret: string;
-  caller: string;
-  identity?: Identity;
-}): (url: string | URL, init?: RequestInit) => Promise<Response> {
+export function signedFetch(
+  options: InternalSigner,
+): (url: string | URL, init?: RequestInit) => Promise<Response> {
   return (url, init = {}) => {
     const target = new URL(url);
     const body = signableBody(init.body);
     const headers = new Headers(init.headers);
     if (typeof body === 'string' && !headers.has('content-type'))
       headers.set('content-type', 'application/json');
-    const correlationId = currentCorrelationId();
-    if (correlationId && !headers.has(CORRELATION_HEADER)) headers.set(CORRELATION_HEADER, correlationId);
-    const traceparent = currentTraceparent();
-    if (traceparent && !headers.has('traceparent')) headers.set('traceparent', traceparent);
-    const signed = signInternalRequest({
-      secret: options.secret,
-      caller: options.caller,
+    const signed = internalRequestHeaders(options, {
       method: init.method ?? 'GET',
       path: `${target.pathname}${target.search}`,
       ...(body === undefined ? {} : { body }),
-      ...(options.identity ? { identity: options.identity } : {}),
     });
-    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    for (const [name, value] of Object.entries(signed)) {
+      // A correlation id or trace context the caller set stays; the signature is always ours.
+      if ((name === CORRELATION_HEADER || name === 'traceparent') && headers.has(name)) continue;
+      headers.set(name, value);
+    }
     return fetch(target, { ...init, headers });
   };
 }

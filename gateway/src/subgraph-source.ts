@@ -11,8 +11,7 @@
  * every waiter has gone. The merged requests carry the first one's correlation id and trace.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { CORRELATION_HEADER, type Identity, signInternalRequest } from '@magasin/service-kit';
-import { currentTraceparent } from '@magasin/telemetry';
+import { CORRELATION_HEADER, type Identity, internalRequestHeaders } from '@magasin/service-kit';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { GATEWAY_ERROR_CODES, gatewayError } from './errors.ts';
@@ -188,18 +187,13 @@ export class SignedSubgraphSource implements GraphQLDataSource<GatewayContext> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
+      ...internalRequestHeaders(
+        { secret: this.secret, caller: CALLER, ...(context.identity ? { identity: context.identity } : {}) },
+        { method: 'POST', path: this.path, body },
+      ),
+      // The operation's own correlation id, whatever scope the planner runs this in.
       [CORRELATION_HEADER]: context.correlationId,
-      ...signInternalRequest({
-        secret: this.secret,
-        caller: CALLER,
-        method: 'POST',
-        path: this.path,
-        body,
-        ...(context.identity ? { identity: context.identity } : {}),
-      }),
     };
-    const traceparent = currentTraceparent();
-    if (traceparent) headers.traceparent = traceparent;
     const abort = new AbortController();
     const answer = this.pool
       .request({ path: this.path, method: 'POST', headers, body, signal: abort.signal })

@@ -206,8 +206,13 @@ interface Phase {
   seconds: number;
   start: number;
   end: number;
-  /** When the last saga of the phase ended (CPU is measured until then). */
+  /** When the last saga of the phase ended. */
   drained: number;
+  /**
+   * When the work the phase caused was done: every service queue empty and every projection at
+   * the head (CPU is measured until then, so a backlog counts in the phase that made it).
+   */
+  settled: number;
   cpu: Map<string, number>;
   metrics: { before: Map<string, Sample[]>; after: Map<string, Sample[]> };
   relayLag: number[];
@@ -219,6 +224,34 @@ interface Phase {
 
 /** Services with a read model following the log. */
 const projectorServices = services.filter((name) => !['gateway', 'event-store'].includes(name));
+
+// ---- waiting for the work a phase caused (audit trail, projections) to be done ----
+const queueProbe = await connection.createChannel();
+/** Messages ready in the services' queues (each consuming service's queue is named after it). */
+const backlog = async (): Promise<number> => {
+  let ready = 0;
+  for (const queue of projectorServices) ready += (await queueProbe.checkQueue(queue)).messageCount;
+  return ready;
+};
+const projectionsBehind = async (): Promise<number> => {
+  const [eventStore, ...projectors] = await Promise.all(
+    ['event-store', ...projectorServices].map((service) => scrape(stack.urls[service] as string)),
+  );
+  const head = total(eventStore ?? [], 'magasin_eventstore_head_position');
+  return projectors.reduce(
+    (behind, samples) => behind + Math.max(0, head - total(samples ?? [], 'magasin_projection_position')),
+    0,
+  );
+};
+/** Resolves when the queues are empty and the projections at the head twice in a row (at most 5 min). */
+const settle = async (): Promise<void> => {
+  const until = wallNow() + 300_000;
+  let quiet = 0;
+  while (quiet < 2 && wallNow() < until) {
+    quiet = (await backlog()) === 0 && (await projectionsBehind()) === 0 ? quiet + 1 : 0;
+    if (quiet < 2) await sleep(200);
+  }
+};
 
 const scrapeAll = async () =>
   new Map(
@@ -258,8 +291,10 @@ const measured = async (
   const start = wallNow();
   const end = start + seconds * 1000;
   const runs = await drive(end);
-  const cpu = meter.stop();
   const drained = wallNow();
+  await settle();
+  const cpu = meter.stop();
+  const settled = wallNow();
   loop.disable();
   sampling = false;
   await sampler;
@@ -272,6 +307,7 @@ const measured = async (
     start,
     end,
     drained,
+    settled,
     cpu,
     metrics: { before, after },
     relayLag,
@@ -448,6 +484,7 @@ console.log(
       'p99 ms',
       'max ms',
       'not completed',
+      'backlog done after s',
       'load avg after',
     ],
     phases.map((phase) => {
@@ -467,6 +504,7 @@ console.log(
         ms(latencies.p99),
         ms(latencies.max),
         failed === 0 ? '0' : `${failed} (${reasons.slice(0, 2).join('; ').slice(0, 120)})`,
+        fmt((phase.settled - phase.drained) / 1000, 1),
         phase.load1,
       ];
     }),
@@ -643,7 +681,7 @@ const stackProbes = probes.filter(
   (probe) => !probe.name.startsWith('bench') && !probe.name.startsWith('rabbitmq'),
 );
 const perSaga = (phase: Phase, name: string) =>
-  (((phase.cpu.get(name) ?? 0) - (idle.cpu.get(name) ?? 0)) * 10 * ((phase.drained - phase.start) / 1000)) /
+  (((phase.cpu.get(name) ?? 0) - (idle.cpu.get(name) ?? 0)) * 10 * ((phase.settled - phase.start) / 1000)) /
   Math.max(completed(phase).length, 1);
 console.log(
   `\nCPU per completed saga beyond idle (ms of CPU; idle stack: ${[...stackProbes]

@@ -31,5 +31,6 @@ export const runAudit = (options: {
     typeDefs,
     resolvers: (deps) => resolvers(deps, personalData),
     consume: () => reactions(personalData),
+    inbox: 'batch',
   });
 };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN,
   ALICE,
+  AUDIT_INTEGRITY,
   AUDIT_TRAIL,
   AUDITOR,
   type AuditFixture,
@@ -162,6 +163,38 @@ describe('a mutation the gateway saw', () => {
       errorCodes: ['UNAUTHENTICATED'],
       tags: ['PCI_DSS'],
     });
+  });
+});
+
+describe('a burst of messages', () => {
+  it('is recorded whole, each once, in few transactions, and the chain holds', async () => {
+    const correlationId = newEventId();
+    const burst = Array.from({ length: 120 }, (_, index) =>
+      mutationRecord(index % 2 === 0 ? 'gina' : 'hugo', {}, correlationId),
+    );
+    // Some sent twice in the same burst, as RabbitMQ may redeliver.
+    await fixture.bus.sendCommands([...burst, ...burst.slice(0, 10)]);
+    const records = await trailOf(correlationId, burst.length);
+    expect(records).toHaveLength(burst.length);
+    expect(records.map((record) => record.actor).sort()).toEqual(
+      burst.map((command) => command.actor).sort(),
+    );
+    const { prisma } = fixture.service.deps;
+    const stored = await prisma.$queryRaw<
+      { transactions: bigint; actors: bigint; first: bigint; last: bigint }[]
+    >`
+      SELECT count(DISTINCT xmin::text) AS transactions, count(DISTINCT actor) AS actors,
+             min(sequence) AS first, max(sequence) AS last
+        FROM audit_records WHERE correlation_id = ${correlationId}`;
+    // One pseudonym per person, however many of their records share a transaction.
+    expect(Number(stored[0]?.actors)).toBe(2);
+    // Appends serialise on the chain: what arrived together was committed together.
+    expect(Number(stored[0]?.transactions)).toBeLessThan(burst.length / 4);
+    const integrity = await fixture.graphql(ADMIN)<{ auditIntegrity: { valid: boolean; checked: number } }>(
+      AUDIT_INTEGRITY,
+    );
+    expect(integrity.data?.auditIntegrity.valid).toBe(true);
+    expect(integrity.data?.auditIntegrity.checked).toBe(await prisma.auditRecord.count());
   });
 });
 

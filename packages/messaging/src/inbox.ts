@@ -25,6 +25,7 @@
  * }
  * ```
  */
+import { AsyncResource } from 'node:async_hooks';
 import type pg from 'pg';
 
 /** The DDL of the inbox table (for migrations and tests). */
@@ -149,3 +150,110 @@ export const recordAfterInbox = <Tx extends PrismaQueryLike>(client: Tx): Inbox<
     return 'applied';
   },
 });
+
+/** Options of {@link batchingPrismaInbox}. */
+export interface BatchingInboxOptions {
+  /** Most messages committed in one transaction; default 200. */
+  maxBatch?: number;
+  /** Bounds each transaction, as `prismaInbox`'s `timeoutMs` (default 30 000). */
+  timeoutMs?: number;
+}
+
+interface Queued<Tx> {
+  consumer: string;
+  messageId: string;
+  work: (tx: Tx) => Promise<void>;
+  resolve: (outcome: InboxOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * `prismaInbox` with group commit: the messages handled at the same time share one transaction.
+ * Calls of `runOnce` that arrive while a transaction is open wait for it and go together in the
+ * next one (up to `maxBatch`, in the order they arrived): their ids are recorded with one
+ * statement, then the work of each new message runs in turn in that transaction, and one commit
+ * settles them all. Each message is still applied once, atomically with its record, and its work
+ * runs in its caller's async context (message context, trace span).
+ *
+ * For handlers that only write to this database and serialise anyway (the audit trail's chain):
+ * one transaction at a time runs, so a handler that waits on the network would hold up every
+ * message behind it. If any work of a batch throws, the batch is rolled back and its messages
+ * run again one by one, each in its own transaction (as `prismaInbox`), so that only the
+ * failing one fails; a handler must therefore not leave effects outside the database.
+ */
+export const batchingPrismaInbox = <Tx extends PrismaQueryLike>(
+  prisma: PrismaClientLike<Tx>,
+  options: BatchingInboxOptions = {},
+): Inbox<Tx> => {
+  const maxBatch = options.maxBatch ?? 200;
+  const timeout = options.timeoutMs ?? 30_000;
+  const single = prismaInbox(prisma, { timeoutMs: timeout });
+  const queue: Queued<Tx>[] = [];
+  let draining = false;
+
+  const oneByOne = async (batch: Queued<Tx>[]): Promise<void> => {
+    for (const item of batch) {
+      await single.runOnce(item.consumer, item.messageId, item.work).then(item.resolve, item.reject);
+    }
+  };
+
+  const together = async (batch: Queued<Tx>[]): Promise<void> => {
+    let outcomes: InboxOutcome[];
+    try {
+      outcomes = await prisma.$transaction(
+        async (tx) => {
+          const recorded = await tx.$queryRaw<{ consumer: string; message_id: string }[]>`
+            INSERT INTO inbox (consumer, message_id)
+            SELECT * FROM unnest(${batch.map((item) => item.consumer)}::text[], ${batch.map((item) => item.messageId)}::text[])
+            ON CONFLICT DO NOTHING
+            RETURNING consumer, message_id`;
+          // The same id twice in one batch is recorded once: its first call applies it.
+          const fresh = new Set(recorded.map((row) => JSON.stringify([row.consumer, row.message_id])));
+          const done: InboxOutcome[] = [];
+          for (const item of batch) {
+            if (!fresh.delete(JSON.stringify([item.consumer, item.messageId]))) {
+              done.push('duplicate');
+              continue;
+            }
+            await item.work(tx);
+            done.push('applied');
+          }
+          return done;
+        },
+        { timeout, maxWait: timeout },
+      );
+    } catch {
+      // Which message failed, and whether alone it would, is only known by running each alone.
+      await oneByOne(batch);
+      return;
+    }
+    batch.forEach((item, index) => {
+      item.resolve(outcomes[index] as InboxOutcome);
+    });
+  };
+
+  const drain = async (): Promise<void> => {
+    try {
+      while (queue.length > 0) {
+        // Let the messages delivered with this one queue first, so the transaction carries them.
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = queue.splice(0, maxBatch);
+        await (batch.length === 1 ? oneByOne(batch) : together(batch));
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
+  return {
+    runOnce: (consumer, messageId, work) =>
+      new Promise<InboxOutcome>((resolve, reject) => {
+        // The work runs in its own caller's context (message context, trace span), not the batch's.
+        queue.push({ consumer, messageId, work: AsyncResource.bind(work), resolve, reject });
+        if (!draining) {
+          draining = true;
+          void drain(); // settles every queued call itself
+        }
+      }),
+  };
+};

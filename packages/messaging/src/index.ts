@@ -23,6 +23,8 @@ export {
 export { MESSAGING_ERRORS, MessagingError, type MessagingErrorCode } from './errors.ts';
 export type { Subscription } from './fanout.ts';
 export {
+  type BatchingInboxOptions,
+  batchingPrismaInbox,
   INBOX_TABLE_SQL,
   type Inbox,
   type InboxOutcome,

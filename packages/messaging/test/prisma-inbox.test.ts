@@ -1,10 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@magasin/test-kit';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INBOX_TABLE_SQL, prismaInbox, recordAfterInbox } from '../src/index.ts';
+import { batchingPrismaInbox, INBOX_TABLE_SQL, prismaInbox, recordAfterInbox } from '../src/index.ts';
 
 // The client is generated from test/prisma/schema.prisma into node_modules (offline: generation
 // needs no schema engine), then imported; its shape is typed here only as far as the test uses it.
@@ -17,6 +18,7 @@ interface ReservedStockDelegate {
 }
 interface TestTx {
   $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): Promise<T>;
   reservedStock: ReservedStockDelegate;
 }
 interface TestClient {
@@ -121,5 +123,77 @@ describe('prismaInbox with a generated Prisma client', () => {
       { message_id: string }[]
     >`SELECT message_id FROM inbox WHERE consumer = 'saga' ORDER BY message_id`;
     expect(recorded.map((row) => row.message_id)).toEqual(['r-1', 'r-2']);
+  });
+
+  describe('batchingPrismaInbox', () => {
+    const transactionOf = async (tx: TestTx) =>
+      (await tx.$queryRaw<{ id: string }[]>`SELECT txid_current()::text AS id`)[0]?.id as string;
+    const recordedOf = async (consumer: string) =>
+      (
+        await prisma.$queryRaw<
+          { message_id: string }[]
+        >`SELECT message_id FROM inbox WHERE consumer = ${consumer} ORDER BY message_id`
+      ).map((row) => row.message_id);
+
+    it('commits the messages that arrive together in one transaction, each once, in arrival order', async () => {
+      const inbox = batchingPrismaInbox(prisma);
+      expect(await inbox.runOnce('audit', 'b-00', async () => undefined)).toBe('applied');
+      const applied: { id: string; transaction: string }[] = [];
+      const work = (id: string) => async (tx: TestTx) => {
+        applied.push({ id, transaction: await transactionOf(tx) });
+      };
+      const ids = Array.from({ length: 20 }, (_, index) => `b-${String(index + 1).padStart(2, '0')}`);
+      // Already recorded before, and the same id twice in the batch.
+      const outcomes = await Promise.all(
+        ['b-00', ...ids, 'b-05'].map((id) => inbox.runOnce('audit', id, work(id))),
+      );
+      expect(outcomes).toEqual(['duplicate', ...ids.map(() => 'applied'), 'duplicate']);
+      expect(applied.map((entry) => entry.id)).toEqual(ids);
+      expect(new Set(applied.map((entry) => entry.transaction)).size).toBe(1);
+      expect(await recordedOf('audit')).toEqual(['b-00', ...ids]);
+    });
+
+    it('runs a batch with a failing message again one by one: the others are applied, the failing one is not recorded', async () => {
+      const inbox = batchingPrismaInbox(prisma);
+      const attempts = new Map<string, number>();
+      const work = (id: string) => async (tx: TestTx) => {
+        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+        await tx.$executeRaw`INSERT INTO reserved_stock (product_id, quantity) VALUES (${id}, 1)`;
+        if (id === 'f-2') throw new Error('poison');
+      };
+      const outcomes = await Promise.allSettled(
+        ['f-1', 'f-2', 'f-3'].map((id) => inbox.runOnce('failing', id, work(id))),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(new Error('poison'));
+      // f-1 and f-2 ran in the rolled-back batch (which stopped at f-2), then each ran alone.
+      expect(Object.fromEntries(attempts)).toEqual({ 'f-1': 2, 'f-2': 2, 'f-3': 1 });
+      expect(await recordedOf('failing')).toEqual(['f-1', 'f-3']);
+      const rows = await prisma.$queryRaw<
+        { product_id: string }[]
+      >`SELECT product_id FROM reserved_stock WHERE product_id LIKE 'f-%' ORDER BY product_id`;
+      expect(rows.map((row) => row.product_id)).toEqual(['f-1', 'f-3']);
+    });
+
+    it("runs each message's work in its caller's async context", async () => {
+      const inbox = batchingPrismaInbox(prisma);
+      const context = new AsyncLocalStorage<string>();
+      const seen: [string, string | undefined][] = [];
+      await Promise.all(
+        ['c-1', 'c-2', 'c-3'].map((id) =>
+          context.run(id, () =>
+            inbox.runOnce('context', id, async (tx) => {
+              await transactionOf(tx);
+              seen.push([id, context.getStore()]);
+            }),
+          ),
+        ),
+      );
+      expect(seen).toEqual([
+        ['c-1', 'c-1'],
+        ['c-2', 'c-2'],
+        ['c-3', 'c-3'],
+      ]);
+    });
   });
 });

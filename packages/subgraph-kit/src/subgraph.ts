@@ -9,6 +9,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { createEventStoreClient, type EventStoreClient } from '@magasin/event-store/client';
 import type { EventEnvelope } from '@magasin/events';
 import {
+  batchingPrismaInbox,
   type ConsumeOptions,
   type Consumer,
   connectMessaging,
@@ -122,9 +123,11 @@ export interface RunSubgraphOptions<P extends ProjectionPrisma<Tx>, Tx extends P
    * The inbox of `consume`: `transaction` (default) runs each handler in a transaction that also
    * records its message (`prismaInbox`); `record-after` runs it outside any transaction and
    * records the message after (`recordAfterInbox`: handlers whose effects are outside this
-   * database and idempotent on their own; they receive the client instead of a transaction).
+   * database and idempotent on their own; they receive the client instead of a transaction);
+   * `batch` commits the messages handled at the same time in one transaction
+   * (`batchingPrismaInbox`: quick handlers that only write to this database).
    */
-  inbox?: 'transaction' | 'record-after';
+  inbox?: 'transaction' | 'record-after' | 'batch';
   /** Readiness checks beside PostgreSQL. */
   readiness?: ReadinessCheck[];
   /** Runs first on shutdown (before the consumer and projector stop). */
@@ -199,7 +202,9 @@ export const runSubgraph = async <P extends ProjectionPrisma<Tx>, Tx extends Pro
         options.inbox === 'record-after'
           ? // A generated client has every member of its transaction client.
             recordAfterInbox(prisma as unknown as Tx & PrismaQueryLike)
-          : prismaInbox(prisma),
+          : options.inbox === 'batch'
+            ? batchingPrismaInbox(prisma as ProjectionPrisma<Tx & PrismaQueryLike>)
+            : prismaInbox(prisma),
     });
   }
   const postgres = postgresReadiness(config.databaseUrl);

@@ -27,7 +27,7 @@ const migrations = fileURLToPath(new URL('../../event-store/prisma/migrations', 
 const database = await createTestDatabase('bench_event_store');
 await migrate({ databaseUrl: database.url, migrationsDirectory: migrations });
 const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: database.url }) });
-const store = createEventStore({ databaseUrl: database.url, prisma, registry: new Registry() });
+const store = createEventStore({ databaseUrl: database.url, registry: new Registry() });
 const naivePool = new pg.Pool({ connectionString: database.url, max: 16 });
 // Dropping the database at the end closes connections the pool may not have closed yet.
 naivePool.on('error', () => undefined);

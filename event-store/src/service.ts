@@ -48,7 +48,7 @@ export const runEventStore = async (options: {
     log: (line) => logger.info(line),
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
-  const store = createEventStore({ databaseUrl: config.databaseUrl, prisma, registry });
+  const store = createEventStore({ databaseUrl: config.databaseUrl, registry });
   const messaging = await connectMessaging({
     url: config.RABBITMQ_URL,
     service: 'event-store',

@@ -187,7 +187,6 @@ describe('lookups as the log grows', () => {
     try {
       const store = createEventStore({
         databaseUrl: own.database.url,
-        prisma: own.prisma,
         registry: own.registry,
       });
       let appended = 0;

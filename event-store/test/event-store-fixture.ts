@@ -30,7 +30,7 @@ export const openStoreFixture = async (label: string): Promise<StoreFixture> => 
   const registry = new Registry();
   const opened: EventStore[] = [];
   const openStore = () => {
-    const store = createEventStore({ databaseUrl: database.url, prisma, registry });
+    const store = createEventStore({ databaseUrl: database.url, registry });
     opened.push(store);
     return store;
   };

@@ -1,7 +1,6 @@
 /** The event store in process: validated, group-committed appends and reads of the log. */
 import pg from 'pg';
 import type { Registry } from 'prom-client';
-import type { PrismaClient } from '../generated/prisma/client.ts';
 import { validateAppend } from './append-request.ts';
 import { type EventStoreMetrics, eventStoreMetrics, registerHeadPosition } from './metrics.ts';
 import { LogReader, type StreamSlice } from './reader.ts';
@@ -12,9 +11,9 @@ import { AppendWriter } from './writer.ts';
 export interface EventStoreOptions {
   /** Connection URL of the event store database (migrated). */
   databaseUrl: string;
-  /** Prisma client on the same database, used for reads. */
-  prisma: PrismaClient;
   registry: Registry;
+  /** Connections of the pool that serves reads; default 10. */
+  readConnections?: number;
   /** Most events committed in one transaction; default 5 000. */
   maxBatchEvents?: number;
 }
@@ -33,10 +32,13 @@ export interface EventStore {
   readAll(fromPosition?: number, limit?: number, types?: readonly string[]): Promise<EventPage>;
   readByCorrelation(correlationId: string): Promise<RecordedEvent[]>;
   headPosition(): Promise<number>;
-  /** Calls `listener` with the last position after every commit of this process; returns an unsubscribe. */
-  onCommit(listener: (position: number) => void): () => void;
+  /**
+   * Calls `listener` with the last position and the types of the events committed after every
+   * commit of this process; returns an unsubscribe.
+   */
+  onCommit(listener: (position: number, types: ReadonlySet<string>) => void): () => void;
   readonly metrics: EventStoreMetrics;
-  /** Refuses new appends, commits the queued ones, closes the writer's pool (not the Prisma client). */
+  /** Refuses new appends, commits the queued ones, closes the store's connection pools. */
   close(): Promise<void>;
 }
 
@@ -47,16 +49,19 @@ export const createEventStore = (options: EventStoreOptions): EventStore => {
   // An idle connection closed by the server (restart, failover, terminated backend) is dropped
   // by the pool and the next batch opens another; without a listener it would crash the process.
   pool.on('error', () => undefined);
-  const listeners = new Set<(position: number) => void>();
+  const listeners = new Set<(position: number, types: ReadonlySet<string>) => void>();
   const writer = new AppendWriter({
     pool,
     metrics,
     ...(options.maxBatchEvents ? { maxBatchEvents: options.maxBatchEvents } : {}),
-    onCommit: (position) => {
-      for (const listener of listeners) listener(position);
+    onCommit: (position, types) => {
+      for (const listener of listeners) listener(position, types);
     },
   });
-  const reader = new LogReader(options.prisma);
+  // Reads have a pool of their own, so that a burst of reads never delays a commit.
+  const readPool = new pg.Pool({ connectionString: options.databaseUrl, max: options.readConnections ?? 10 });
+  readPool.on('error', () => undefined); // as the writer's pool
+  const reader = new LogReader(readPool);
   registerHeadPosition(options.registry, () => reader.headPosition());
   return {
     metrics,
@@ -72,6 +77,7 @@ export const createEventStore = (options: EventStoreOptions): EventStore => {
     close: async () => {
       await writer.close();
       await pool.end();
+      await readPool.end();
     },
   };
 };

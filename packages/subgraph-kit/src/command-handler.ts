@@ -1,7 +1,8 @@
 /**
  * Load, decide, append: the write path of every service. A stream is loaded from the event
- * store (or from the in-memory cache plus its newer events), the decider runs, and its events
- * are appended with the version that was read; a concurrent change reloads and decides again.
+ * store (or taken from the in-memory cache of recently used streams), the decider runs, and its
+ * events are appended with the version that was read; a concurrent change reloads and decides
+ * again.
  */
 import {
   type EventStoreClient,
@@ -10,6 +11,7 @@ import {
 } from '@magasin/event-store/client';
 import { type EventEnvelope, type EventType, newEventId, parseEnvelope } from '@magasin/events';
 import { currentTraceparent } from '@magasin/telemetry';
+import { LRUCache } from 'lru-cache';
 import type { Decider, PendingEvent } from './decider.ts';
 import { DomainError } from './errors.ts';
 
@@ -45,11 +47,15 @@ export interface CommandHandlerOptions<Command, State, E extends EventType> {
   eventStore: EventStoreClient;
   decider: Decider<Command, State, E>;
   /**
-   * Keep each stream's last state in memory and read only its newer events (default false).
-   * Safe with several replicas: a stale cache fails the append with a version conflict, which
-   * reloads. Meant for few, long streams (inventory's single stream).
+   * How many streams to keep in memory, the most recently used (default 0: none). A command on a
+   * kept stream is decided on its kept state and appended at its kept version without reading
+   * the stream first. Safe with other writers and replicas: if the stream moved meanwhile, the
+   * append fails with a version conflict and the command is decided again on the stream as read
+   * (only its newer events are read). A decision of nothing, or a domain error, on kept state is
+   * checked on the stream as read before it is answered. Meant for streams this service writes
+   * mostly alone (a saga's, an order's), where it saves a read of the stream per command.
    */
-  cache?: boolean;
+  cachedStreams?: number;
   /** Attempts before a persistent version conflict becomes a CONFLICT error; default 5. */
   maxAttempts?: number;
 }
@@ -78,18 +84,21 @@ export const createCommandHandler = <Command, State, E extends EventType>(
   options: CommandHandlerOptions<Command, State, E>,
 ): CommandHandler<Command, State> => {
   const { eventStore, decider } = options;
-  const cache = new Map<string, { state: State; version: number }>();
+  const cache =
+    (options.cachedStreams ?? 0) > 0
+      ? new LRUCache<string, { state: State; version: number }>({ max: options.cachedStreams as number })
+      : undefined;
   const apply = (state: State, events: readonly EventEnvelope[]): State =>
     foldStoredEvents(decider, state, events);
 
   const load = async (streamId: string): Promise<{ state: State; version: number }> => {
-    const known = options.cache ? cache.get(streamId) : undefined;
+    const known = cache?.get(streamId);
     const slice = await eventStore.readStream(streamId, { fromVersion: (known?.version ?? 0) + 1 });
     const loaded = {
       state: apply(known?.state ?? decider.initialState(), slice.events),
       version: slice.events.at(-1)?.version ?? known?.version ?? 0,
     };
-    if (options.cache) cache.set(streamId, loaded);
+    cache?.set(streamId, loaded);
     return loaded;
   };
 
@@ -99,10 +108,23 @@ export const createCommandHandler = <Command, State, E extends EventType>(
     metadata: CommandMetadata,
   ): Promise<CommandResult<State>> => {
     const maxAttempts = options.maxAttempts ?? 5;
-    for (let attempt = 1; ; attempt++) {
-      const { state, version } = await load(streamId);
-      const decided = decider.decide(command, state);
-      if (decided.length === 0) return { state, version, events: [] };
+    // The kept state is trusted once, for a decision the append will check.
+    let kept = cache?.get(streamId);
+    for (let attempt = 1; ; ) {
+      const { state, version } = kept ?? (await load(streamId));
+      const fromKept = kept !== undefined;
+      kept = undefined;
+      let decided: PendingEvent<E>[];
+      try {
+        decided = decider.decide(command, state);
+      } catch (error) {
+        if (fromKept) continue; // perhaps only because the kept state is behind: decide on the stream
+        throw error;
+      }
+      if (decided.length === 0) {
+        if (fromKept) continue;
+        return { state, version, events: [] };
+      }
       const traceparent = currentTraceparent() ?? null;
       try {
         const result = await eventStore.append(
@@ -119,7 +141,7 @@ export const createCommandHandler = <Command, State, E extends EventType>(
           })),
         );
         const next = { state: decided.reduce(decider.evolve, state), version: result.version };
-        if (options.cache) cache.set(streamId, next);
+        cache?.set(streamId, next);
         return { ...next, events: result.events };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
@@ -130,6 +152,7 @@ export const createCommandHandler = <Command, State, E extends EventType>(
             { streamId },
           );
         }
+        attempt++;
       }
     }
   };

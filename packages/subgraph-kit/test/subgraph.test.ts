@@ -122,7 +122,7 @@ describe('mutations through the command handler', () => {
     const cached = createCommandHandler({
       eventStore: backbone.eventStore,
       decider: productDecider,
-      cache: true,
+      cachedStreams: 100,
     });
     const other = createCommandHandler({ eventStore: backbone.eventStore, decider: productDecider });
     const meta = { correlationId: 'c', actor: 't' };
@@ -143,6 +143,87 @@ describe('mutations through the command handler', () => {
     );
     expect(result.state).toMatchObject({ stock: 6 });
     expect(result.version).toBe(3);
+  });
+});
+
+describe('a command handler that keeps streams in memory', () => {
+  /** The backbone's event store client, counting the streams it reads. */
+  const countingReads = () => {
+    const reads: string[] = [];
+    const eventStore = new Proxy(backbone.eventStore, {
+      get: (target, property, receiver) =>
+        property === 'readStream'
+          ? (streamId: string, options?: { fromVersion?: number }) => {
+              reads.push(streamId);
+              return target.readStream(streamId, options);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    return { eventStore, reads };
+  };
+  const meta = { correlationId: 'c', actor: 't' };
+
+  it('reads a stream once, then decides on the state it keeps', async () => {
+    const { eventStore, reads } = countingReads();
+    const handler = createCommandHandler({ eventStore, decider: productDecider, cachedStreams: 10 });
+    await handler.handle(
+      'kit-product-kept',
+      { type: 'CreateProduct', productId: 'kept', name: 'K', initialStock: 1 },
+      meta,
+    );
+    for (const quantity of [1, 2, 3]) {
+      await handler.handle('kit-product-kept', { type: 'RestockProduct', productId: 'kept', quantity }, meta);
+    }
+    expect(reads).toEqual(['kit-product-kept']);
+    const { events } = await backbone.eventStore.readStream('kit-product-kept');
+    expect(events.map((event) => [event.type, event.version])).toEqual([
+      ['ProductCreated', 1],
+      ['ProductRestocked', 2],
+      ['ProductRestocked', 3],
+      ['ProductRestocked', 4],
+    ]);
+    const fresh = createCommandHandler({ eventStore: backbone.eventStore, decider: productDecider });
+    expect((await fresh.load('kit-product-kept')).state).toMatchObject({ stock: 7 });
+  });
+
+  it('checks an error decided on kept state against the stream as read', async () => {
+    const { eventStore, reads } = countingReads();
+    const handler = createCommandHandler({ eventStore, decider: productDecider, cachedStreams: 10 });
+    const restockLate = () =>
+      handler.handle('kit-product-late', { type: 'RestockProduct', productId: 'late', quantity: 2 }, meta);
+    await expect(restockLate()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Created by another writer: the kept state (no product) is behind.
+    await createCommandHandler({ eventStore: backbone.eventStore, decider: productDecider }).handle(
+      'kit-product-late',
+      { type: 'CreateProduct', productId: 'late', name: 'L', initialStock: 5 },
+      meta,
+    );
+    const result = await restockLate();
+    expect(result.state).toMatchObject({ status: 'active', stock: 7 });
+    expect(result.version).toBe(2);
+    expect(reads).toEqual(['kit-product-late', 'kit-product-late']);
+  });
+
+  it('keeps at most as many streams as it is given, the most recently used', async () => {
+    const { eventStore, reads } = countingReads();
+    const handler = createCommandHandler({ eventStore, decider: productDecider, cachedStreams: 2 });
+    const create = (id: string) =>
+      handler.handle(
+        `kit-product-lru-${id}`,
+        { type: 'CreateProduct', productId: id, name: id, initialStock: 1 },
+        meta,
+      );
+    const restockOf = (id: string) =>
+      handler.handle(`kit-product-lru-${id}`, { type: 'RestockProduct', productId: id, quantity: 1 }, meta);
+    for (const id of ['a', 'b', 'c']) await create(id);
+    // c and b are kept; a was dropped and is read again.
+    for (const id of ['c', 'b', 'a']) await restockOf(id);
+    expect(reads).toEqual([
+      'kit-product-lru-a',
+      'kit-product-lru-b',
+      'kit-product-lru-c',
+      'kit-product-lru-a',
+    ]);
   });
 });
 

@@ -68,14 +68,19 @@ const readOrder = async (
   return placed && { data: placed, cancelledBy };
 };
 
+/** Payment streams kept in memory: far more than the payments in flight at once. */
+const KEPT_PAYMENTS = 5_000;
+
 /** The bus handlers of payment (the kit adds the inbox). */
 export const paymentReactions = (
   options: PaymentReactionsOptions,
 ): Omit<ConsumeOptions<unknown>, 'inbox'> => {
   const { eventStore, processor, processorTimeoutMs } = options;
+  // Only this service writes payment streams: the payments in flight are kept in memory.
   const payments: CommandHandler<PaymentCommand, Payment> = createCommandHandler({
     eventStore,
     decider: paymentDecider,
+    cachedStreams: KEPT_PAYMENTS,
   });
 
   /** Refunds what the command asks if the decider says so: processor first, then the event. */

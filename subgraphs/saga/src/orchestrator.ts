@@ -39,6 +39,9 @@ export interface Orchestrator {
 
 const RETURN_STEP_EVENTS = new Set(['SagaStarted', 'SagaStepCompleted', 'SagaStepRetried']);
 
+/** Saga streams kept in memory: far more than the sagas in flight at once. */
+const KEPT_SAGAS = 5_000;
+
 /** Creates the orchestrator. */
 export const createOrchestrator = (deps: {
   eventStore: EventStoreClient;
@@ -50,12 +53,14 @@ export const createOrchestrator = (deps: {
   onAppended?: (sagaId: string, events: readonly RecordedEvent[]) => Promise<void>;
 }): Orchestrator => {
   const decider = createSagaDecider(deps.policy);
-  // Saga streams are many and short: no cache. Bursts (OrderConfirmed, then StockCommitted and
+  // Only this service writes saga streams: the sagas in flight are kept in memory, so a step
+  // appends without reading its stream first. Bursts (OrderConfirmed, then StockCommitted and
   // SaleRecorded at once) conflict and retry, hence more attempts than the default.
   const sagas: CommandHandler<SagaCommand, SagaState> = createCommandHandler({
     eventStore: deps.eventStore,
     decider,
     maxAttempts: 20,
+    cachedStreams: KEPT_SAGAS,
   });
 
   const asSagaEvent = (event: EventEnvelope): SagaEvent => {

@@ -134,15 +134,23 @@ describe('the client', () => {
     const none = await client.readAll(start, { types: ['PaymentRefunded'] });
     expect(none).toEqual({ events: [], nextPosition: appended.position, hasMore: false });
 
-    // At the head, a long poll waits for a commit, then answers with an empty page past it.
-    const waiting = client.readAll(appended.position, { types: ['PaymentRefunded'], waitMs: 5_000 });
+    // A long poll with nothing of its types to read waits for a commit; one of other types only
+    // ends the wait shortly after, with an empty page past it (the reader follows the log).
+    const waiting = client.readAll(start, { types: ['PaymentRefunded'], waitMs: 5_000 });
     const later = await client.append(streamId, appended.version, [stockReserved()]);
     expect(await waiting).toEqual({ events: [], nextPosition: later.position, hasMore: false });
+
+    // A commit of its types answers it with the events of those types.
+    const waitingForReleases = client.readAll(later.position, { types: ['StockReleased'], waitMs: 5_000 });
+    const third = await client.append(streamId, later.version, [stockReserved(), released()]);
+    const releases = await waitingForReleases;
+    expect(releases.events.map((event) => event.eventId)).toEqual([third.events[1]?.eventId]);
+    expect(releases.nextPosition).toBe(third.position);
 
     // No type at all (a projection that handles none): only how far the log goes.
     expect(await client.readAll(start, { types: [] })).toEqual({
       events: [],
-      nextPosition: later.position,
+      nextPosition: third.position,
       hasMore: false,
     });
 

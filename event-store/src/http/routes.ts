@@ -4,7 +4,9 @@
  *   POST /streams/:streamId/events           append { expectedVersion, events } -> 200 AppendResult
  *   GET  /streams/:streamId?fromVersion=&asOf= -> { streamId, version, events }
  *   GET  /events?fromPosition=&limit=&waitMs=&types=  -> { events, nextPosition, hasMore }
- *        (waitMs: long poll; types: comma-separated event types, only those are returned)
+ *        (types: comma-separated event types, only those are returned; waitMs: long poll while
+ *        there is nothing to return, ended by a commit of those types, or shortly after commits
+ *        of other types with an empty page past them)
  *   GET  /events/by-correlation/:correlationId -> { events }
  *
  * Errors: `{ error: { code, message, ...details } }` with the status of the code
@@ -18,6 +20,13 @@ import { DEFAULT_PAGE_SIZE } from '../store/reader.ts';
 
 /** Longest a `GET /events` long poll waits for a commit. */
 export const MAX_WAIT_MS = 30_000;
+
+/**
+ * How long a long poll for some types waits, after commits of other types only, before it
+ * answers anyway with the page moved past them: its reader's checkpoint follows the log within
+ * this, without a round trip (and a checkpoint write) per commit that is not its concern.
+ */
+export const MOVE_PAST_OTHER_TYPES_MS = 500;
 
 const integer = (raw: unknown, name: string, fallback: number): number => {
   if (raw === undefined || raw === '') return fallback;
@@ -72,25 +81,45 @@ const answerError = (error: unknown, _req: Request, res: Response, next: NextFun
   res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
 };
 
-/** Waits until this process commits past `position` or `ms` elapse. */
-const commitAfter = (store: EventStore, position: number, ms: number): Promise<void> =>
+/**
+ * Waits until this process commits past `position` (an event of one of `types`, when given) or
+ * `ms` elapse. With `types`, commits of other types only end the wait
+ * `MOVE_PAST_OTHER_TYPES_MS` after the first of them.
+ */
+const commitAfter = (
+  store: EventStore,
+  position: number,
+  ms: number,
+  types: readonly string[] | undefined,
+): Promise<void> =>
   new Promise((resolve) => {
+    let moveTimer: NodeJS.Timeout | undefined;
     const done = () => {
       clearTimeout(timer);
+      clearTimeout(moveTimer);
       unsubscribe();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    const unsubscribe = store.onCommit((committed) => {
-      if (committed > position) done();
+    const movedPastOthers = () => {
+      moveTimer ??= setTimeout(done, Math.min(ms, MOVE_PAST_OTHER_TYPES_MS));
+    };
+    const wanted = types ? new Set(types) : undefined;
+    const unsubscribe = store.onCommit((committed, committedTypes) => {
+      if (committed <= position) return;
+      if (!wanted || [...committedTypes].some((type) => wanted.has(type))) done();
+      else movedPastOthers();
     });
     // A commit between the caller's read and the subscription above has signalled no one.
-    store.headPosition().then(
-      (head) => {
-        if (head > position) done();
-      },
-      () => undefined, // the wait still ends on a commit or the timer
-    );
+    const missed = types
+      ? store.readAll(position, 1, types).then((page) => {
+          if (page.events.length > 0) done();
+          else if (page.nextPosition > position) movedPastOthers();
+        })
+      : store.headPosition().then((head) => {
+          if (head > position) done();
+        });
+    missed.catch(() => undefined); // the wait still ends on a commit or the timer
   });
 
 /** Mounts the event store routes on `app`. */
@@ -117,8 +146,9 @@ export const mountEventStoreRoutes = (app: Express, store: EventStore): void => 
     const waitMs = Math.min(integer(req.query.waitMs, 'waitMs', 0), MAX_WAIT_MS);
     const types = typeList(req.query.types);
     let page = await store.readAll(fromPosition, limit, types);
-    if (page.nextPosition === fromPosition && waitMs > 0) {
-      await commitAfter(store, fromPosition, waitMs);
+    if (page.events.length === 0 && waitMs > 0) {
+      // Nothing to read yet (of these types): wait for it, from where the page ended.
+      await commitAfter(store, page.nextPosition, waitMs, types);
       page = await store.readAll(fromPosition, limit, types);
     }
     res.json(page);

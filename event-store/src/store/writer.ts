@@ -31,11 +31,11 @@ export interface AppendWriterOptions {
   metrics: EventStoreMetrics;
   /** Most events committed in one transaction; default 5 000. */
   maxBatchEvents?: number;
-  /** Called after each commit with the last position committed. */
-  onCommit?: (position: number) => void;
+  /** Called after each commit with the last position committed and the types of its events. */
+  onCommit?: (position: number, types: ReadonlySet<string>) => void;
 }
 
-interface StoredRow {
+export interface StoredRow {
   position: number | string;
   stream_id: string;
   version: number;
@@ -214,6 +214,7 @@ export class AppendWriter {
       return;
     }
     let head = 0;
+    const committedTypes = new Set<string>();
     for (const row of rows) {
       // One row per append of the batch, numbered from 1.
       const pending = batch[row.append_index - 1] as Pending;
@@ -239,7 +240,10 @@ export class AppendWriter {
             }),
           );
           head = Math.max(head, lastPosition);
-          for (const event of recorded) metrics.eventsAppended.inc({ type: event.type });
+          for (const event of recorded) {
+            metrics.eventsAppended.inc({ type: event.type });
+            committedTypes.add(event.type);
+          }
           this.observe(pending, 'appended');
           pending.resolve({ streamId, version: lastVersion, position: lastPosition, events: recorded });
           break;
@@ -270,6 +274,6 @@ export class AppendWriter {
           break;
       }
     }
-    if (head > 0) this.options.onCommit?.(head);
+    if (head > 0) this.options.onCommit?.(head, committedTypes);
   }
 }

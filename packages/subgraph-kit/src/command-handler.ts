@@ -1,8 +1,8 @@
 /**
  * Load, decide, append: the write path of every service. A stream is loaded from the event
  * store (or taken from the in-memory cache of recently used streams), the decider runs, and its
- * events are appended with the version that was read; a concurrent change reloads and decides
- * again.
+ * events are appended with the version that was read; a concurrent change (another process)
+ * reloads and decides again. Commands on one stream in one process take turns.
  */
 import {
   type EventStoreClient,
@@ -102,7 +102,7 @@ export const createCommandHandler = <Command, State, E extends EventType>(
     return loaded;
   };
 
-  const handle = async (
+  const decideAndAppend = async (
     streamId: string,
     command: Command,
     metadata: CommandMetadata,
@@ -155,6 +155,26 @@ export const createCommandHandler = <Command, State, E extends EventType>(
         attempt++;
       }
     }
+  };
+
+  // Commands on the same stream in this process take turns: each decides on what the one before
+  // appended instead of conflicting with it (and reading the stream again).
+  const turns = new Map<string, Promise<unknown>>();
+  const handle = (
+    streamId: string,
+    command: Command,
+    metadata: CommandMetadata,
+  ): Promise<CommandResult<State>> => {
+    const previous = turns.get(streamId);
+    const turn = (previous ?? Promise.resolve())
+      .catch(() => undefined) // the previous command's failure is its caller's
+      .then(() => decideAndAppend(streamId, command, metadata));
+    turns.set(streamId, turn);
+    const forget = () => {
+      if (turns.get(streamId) === turn) turns.delete(streamId);
+    };
+    turn.then(forget, forget);
+    return turn;
   };
 
   return { handle, load };

@@ -93,29 +93,60 @@ describe('mutations through the command handler', () => {
     expect(unsigned.status).toBe(401);
   });
 
-  it('retries on a concurrent change: 20 concurrent restocks all land, in 20 distinct versions', async () => {
-    const handler = createCommandHandler({
-      eventStore: backbone.eventStore,
-      decider: productDecider,
-      maxAttempts: 50,
-    });
-    await handler.handle(
+  it('retries on a concurrent change: 20 concurrent restocks from two writers all land, in 20 distinct versions', async () => {
+    // Two handlers: two processes (replicas) appending to the same stream.
+    const writers = [1, 2].map(() =>
+      createCommandHandler({ eventStore: backbone.eventStore, decider: productDecider, maxAttempts: 50 }),
+    );
+    const [first] = writers as [(typeof writers)[number]];
+    await first.handle(
       'kit-product-race',
       { type: 'CreateProduct', productId: 'race', name: 'Race', initialStock: 0 },
       { correlationId: 'c', actor: 't' },
     );
     await Promise.all(
-      Array.from({ length: 20 }, () =>
-        handler.handle(
+      Array.from({ length: 20 }, (_, index) =>
+        writers[index % 2]?.handle(
           'kit-product-race',
           { type: 'RestockProduct', productId: 'race', quantity: 1 },
           { correlationId: 'c', actor: 't' },
         ),
       ),
     );
-    const { state, version } = await handler.load('kit-product-race');
+    const { state, version } = await first.load('kit-product-race');
     expect(state).toMatchObject({ status: 'active', stock: 20 });
     expect(version).toBe(21);
+  });
+
+  it('takes turns on a stream within one process: concurrent commands never conflict with each other', async () => {
+    // One attempt only: a version conflict would fail the command.
+    const handler = createCommandHandler({
+      eventStore: backbone.eventStore,
+      decider: productDecider,
+      maxAttempts: 1,
+    });
+    const meta = { correlationId: 'c', actor: 't' };
+    await handler.handle(
+      'kit-product-turns',
+      { type: 'CreateProduct', productId: 'turns', name: 'Turns', initialStock: 0 },
+      meta,
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, index) =>
+        handler.handle(
+          'kit-product-turns',
+          // One bad command among them fails alone.
+          { type: 'RestockProduct', productId: 'turns', quantity: index === 4 ? 0 : 1 },
+          meta,
+        ),
+      ),
+    );
+    expect(results.map((result) => result.status)).toEqual(
+      Array.from({ length: 10 }, (_, index) => (index === 4 ? 'rejected' : 'fulfilled')),
+    );
+    const { state, version } = await handler.load('kit-product-turns');
+    expect(state).toMatchObject({ stock: 9 });
+    expect(version).toBe(10);
   });
 
   it('with a cache, sees events appended by another writer', async () => {

@@ -2,30 +2,49 @@
  * What the audit service takes from the bus: every event (its queue is bound to `#` on
  * magasin.events) and every mutation the gateway accepted or refused (command
  * `audit.RecordMutation`). Each becomes the next record of the chain, in the transaction that
- * records the message in the inbox (with the other messages delivered at the same time): a
- * redelivered message is recorded once.
+ * records the message in the inbox: a redelivered message is recorded once.
+ *
+ * Appends serialise on the chain's lock, so the trail takes its messages in batches: the
+ * messages delivered together share one inbox transaction (`batchingPrismaInbox`), their handlers
+ * only turn each into a draft, and the drafts are appended together just before it commits.
  */
-import type { ConsumeOptions } from '@magasin/messaging';
-import { draftOfEvent, draftOfMutation } from './domain/record.ts';
-import { appendRecord, type PersonalDataOptions } from './records/append.ts';
-import type { AuditTx } from './records/database.ts';
+import { batchingPrismaInbox, type ConsumeOptions, type Inbox } from '@magasin/messaging';
+import { type AuditDraft, draftOfEvent, draftOfMutation } from './domain/record.ts';
+import { appendRecords, type PersonalDataOptions } from './records/append.ts';
+import type { AuditPrisma, AuditTx } from './records/database.ts';
 
-/**
- * Appends serialise on the chain's lock, so the service takes them in batches: the messages
- * delivered together are committed in one transaction (the `batch` inbox), which takes the lock
- * and reads the chain's head once. This many in flight make a batch.
- */
+/** Messages in flight: what one transaction can take at once. */
 export const PREFETCH = 64;
 
-/** The handlers of the audit queue. */
-export const reactions = (options: PersonalDataOptions): Omit<ConsumeOptions<AuditTx>, 'inbox'> => ({
-  prefetch: PREFETCH,
-  anyEvent: async (event, tx) => {
-    await appendRecord(tx, draftOfEvent(event), options);
-  },
-  commands: {
-    RecordMutation: async (command, tx) => {
-      await appendRecord(tx, draftOfMutation(command), options);
+/** The handlers of the audit queue, and the inbox that appends their drafts. */
+export const reactions = (
+  options: PersonalDataOptions,
+): {
+  consume: Omit<ConsumeOptions<AuditTx>, 'inbox'>;
+  inbox: (prisma: AuditPrisma) => Inbox<AuditTx>;
+} => {
+  /** Drafts of the messages handled in each open transaction, in order. */
+  const drafts = new WeakMap<AuditTx, AuditDraft[]>();
+  const draft = (tx: AuditTx, next: AuditDraft) => {
+    const pending = drafts.get(tx);
+    if (pending) pending.push(next);
+    else drafts.set(tx, [next]);
+  };
+  return {
+    consume: {
+      prefetch: PREFETCH,
+      anyEvent: async (event, tx) => draft(tx, draftOfEvent(event)),
+      commands: {
+        RecordMutation: async (command, tx) => draft(tx, draftOfMutation(command)),
+      },
     },
-  },
-});
+    inbox: (prisma) =>
+      batchingPrismaInbox(prisma, {
+        beforeCommit: async (tx) => {
+          const pending = drafts.get(tx) ?? [];
+          drafts.delete(tx);
+          await appendRecords(tx, pending, options);
+        },
+      }),
+  };
+};

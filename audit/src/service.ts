@@ -24,13 +24,14 @@ export const runAudit = (options: {
   handleSignals?: boolean;
 }): Promise<RunningSubgraph<AuditPrisma>> => {
   const personalData = { erasureSecret: options.config.AUDIT_ERASURE_SECRET };
+  const trail = reactions(personalData);
   return runSubgraph({
     name: SERVICE,
     ...options,
     projection: auditDatabase,
     typeDefs,
     resolvers: (deps) => resolvers(deps, personalData),
-    consume: () => reactions(personalData),
-    inbox: 'batch',
+    consume: () => trail.consume,
+    inbox: trail.inbox,
   });
 };

@@ -1,8 +1,9 @@
 /**
- * Appending to the trail, inside the transaction that records the message in the inbox. The
+ * Appending to the trail, inside the transaction that records the messages in the inbox. The
  * chain has one writer at a time: every append (and every erasure) first takes a transaction
  * advisory lock, so each record is chained to the one committed just before it, whatever the
- * number of consumers or replicas; the appends of one transaction take it once. A message
+ * number of consumers or replicas. The records of one transaction (the messages delivered
+ * together) are appended at once: one lock, one read of the head, one insert. A message
  * already recorded (same source id) appends nothing.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,35 +22,6 @@ export const lockChain = async (tx: AuditTx): Promise<void> => {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('magasin.audit.chain'))`;
 };
 
-/**
- * What a transaction that holds the chain's lock knows: the chain's last record and the
- * pseudonyms it has looked up or created. Nothing else writes the chain or the subjects while
- * the lock is held, so several appends in one transaction (the inbox commits the messages
- * delivered together in one) lock and read the head once. Keyed by the transaction client, so
- * it ends with the transaction, whether it commits or rolls back.
- */
-interface LockedChain {
-  head: Pick<ChainedRecord, 'sequence' | 'hash'> | undefined;
-  pseudonyms: Map<string, string>;
-}
-const locked = new WeakMap<AuditTx, LockedChain>();
-
-const lockedChain = async (tx: AuditTx): Promise<LockedChain> => {
-  const known = locked.get(tx);
-  if (known) return known;
-  await lockChain(tx);
-  const previous = await tx.auditRecord.findFirst({
-    orderBy: { sequence: 'desc' },
-    select: { sequence: true, hash: true },
-  });
-  const chain: LockedChain = {
-    head: previous ? { sequence: Number(previous.sequence), hash: previous.hash } : undefined,
-    pseudonyms: new Map(),
-  };
-  locked.set(tx, chain);
-  return chain;
-};
-
 /** How the trail treats personal data. */
 export interface PersonalDataOptions {
   /** Key of the erased identifiers' keyed hashes (AUDIT_ERASURE_SECRET). */
@@ -65,18 +37,12 @@ const pseudonymsFor = async (
   tx: AuditTx,
   values: readonly string[],
   options: PersonalDataOptions,
-  cache: Map<string, string>,
 ): Promise<Map<string, string>> => {
   const pseudonyms = new Map<string, string>();
-  for (const value of values) {
-    const key = cache.get(value);
-    if (key) pseudonyms.set(value, key);
-  }
-  const unknown = values.filter((value) => !pseudonyms.has(value));
-  if (unknown.length === 0) return pseudonyms;
-  const known = await tx.auditSubject.findMany({ where: { value: { in: unknown } } });
+  if (values.length === 0) return pseudonyms;
+  const known = await tx.auditSubject.findMany({ where: { value: { in: [...values] } } });
   for (const subject of known) pseudonyms.set(subject.value, subject.key);
-  for (const value of unknown) {
+  for (const value of values) {
     if (pseudonyms.has(value)) continue;
     const erased = await tx.auditErasure.findUnique({
       where: { tombstone: tombstoneOf(value, options.erasureSecret) },
@@ -90,28 +56,47 @@ const pseudonymsFor = async (
     await tx.auditSubject.create({ data: { key, value } });
     pseudonyms.set(value, key);
   }
-  for (const [value, key] of pseudonyms) cache.set(value, key);
   return pseudonyms;
 };
 
 /**
- * Appends `draft` as the next record of the chain, its personal data replaced by pseudonyms.
- * Returns the record, or undefined when its source message is already in the trail.
+ * Appends `drafts` as the next records of the chain, in order, their personal data replaced by
+ * pseudonyms. Returns the records appended: a draft whose source message is already in the
+ * trail (or earlier in `drafts`) appends nothing.
  */
-export const appendRecord = async (
+export const appendRecords = async (
   tx: AuditTx,
-  draft: AuditDraft,
+  drafts: readonly AuditDraft[],
   options: PersonalDataOptions & { now?: Date },
-): Promise<ChainedRecord | undefined> => {
-  const locked = await lockedChain(tx);
-  const seen = await tx.auditRecord.findUnique({ where: { sourceId: draft.sourceId }, select: { id: true } });
-  if (seen) return undefined;
-  const pseudonyms = await pseudonymsFor(tx, personalValues(draft), options, locked.pseudonyms);
-  const record = chain(pseudonymise(draft, pseudonyms), locked.head, {
-    id: newEventId(),
-    recordedAt: (options.now ?? new Date()).toISOString(),
+): Promise<ChainedRecord[]> => {
+  if (drafts.length === 0) return [];
+  await lockChain(tx);
+  const sourceIds = [...new Set(drafts.map((draft) => draft.sourceId))];
+  const seen = new Set(
+    (
+      await tx.auditRecord.findMany({ where: { sourceId: { in: sourceIds } }, select: { sourceId: true } })
+    ).map((record) => record.sourceId),
+  );
+  const fresh = drafts.filter((draft) => {
+    if (seen.has(draft.sourceId)) return false;
+    seen.add(draft.sourceId);
+    return true;
   });
-  await tx.auditRecord.create({ data: toRow(record) });
-  locked.head = record;
-  return record;
+  if (fresh.length === 0) return [];
+  const previous = await tx.auditRecord.findFirst({
+    orderBy: { sequence: 'desc' },
+    select: { sequence: true, hash: true },
+  });
+  const pseudonyms = await pseudonymsFor(tx, [...new Set(fresh.flatMap(personalValues))], options);
+  const recordedAt = (options.now ?? new Date()).toISOString();
+  let head: Pick<ChainedRecord, 'sequence' | 'hash'> | undefined = previous
+    ? { sequence: Number(previous.sequence), hash: previous.hash }
+    : undefined;
+  const records = fresh.map((draft) => {
+    const record = chain(pseudonymise(draft, pseudonyms), head, { id: newEventId(), recordedAt });
+    head = record;
+    return record;
+  });
+  await tx.auditRecord.createMany({ data: records.map(toRow) });
+  return records;
 };

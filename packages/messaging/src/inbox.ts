@@ -152,11 +152,16 @@ export const recordAfterInbox = <Tx extends PrismaQueryLike>(client: Tx): Inbox<
 });
 
 /** Options of {@link batchingPrismaInbox}. */
-export interface BatchingInboxOptions {
+export interface BatchingInboxOptions<Tx> {
   /** Most messages committed in one transaction; default 200. */
   maxBatch?: number;
   /** Bounds each transaction, as `prismaInbox`'s `timeoutMs` (default 30 000). */
   timeoutMs?: number;
+  /**
+   * Runs in each transaction after the work of its messages, before it commits: for handlers
+   * that only gather what their messages mean, to write it all at once here.
+   */
+  beforeCommit?: (tx: Tx) => Promise<void>;
 }
 
 interface Queued<Tx> {
@@ -180,14 +185,23 @@ interface Queued<Tx> {
  * message behind it. If any work of a batch throws, the batch is rolled back and its messages
  * run again one by one, each in its own transaction (as `prismaInbox`), so that only the
  * failing one fails; a handler must therefore not leave effects outside the database.
+ * `beforeCommit` runs last in every transaction, batch or single.
  */
 export const batchingPrismaInbox = <Tx extends PrismaQueryLike>(
   prisma: PrismaClientLike<Tx>,
-  options: BatchingInboxOptions = {},
+  options: BatchingInboxOptions<Tx> = {},
 ): Inbox<Tx> => {
   const maxBatch = options.maxBatch ?? 200;
   const timeout = options.timeoutMs ?? 30_000;
-  const single = prismaInbox(prisma, { timeoutMs: timeout });
+  const beforeCommit = options.beforeCommit ?? (async () => undefined);
+  const inbox = prismaInbox(prisma, { timeoutMs: timeout });
+  const single: Inbox<Tx> = {
+    runOnce: (consumer, messageId, work) =>
+      inbox.runOnce(consumer, messageId, async (tx) => {
+        await work(tx);
+        await beforeCommit(tx);
+      }),
+  };
   const queue: Queued<Tx>[] = [];
   let draining = false;
 
@@ -218,6 +232,7 @@ export const batchingPrismaInbox = <Tx extends PrismaQueryLike>(
             await item.work(tx);
             done.push('applied');
           }
+          await beforeCommit(tx);
           return done;
         },
         { timeout, maxWait: timeout },

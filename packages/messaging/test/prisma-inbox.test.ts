@@ -175,6 +175,24 @@ describe('prismaInbox with a generated Prisma client', () => {
       expect(rows.map((row) => row.product_id)).toEqual(['f-1', 'f-3']);
     });
 
+    it('runs beforeCommit once per transaction, after the work of its messages, batch or single', async () => {
+      const gathered = new Map<string, string[]>();
+      const flushed: { transaction: string; ids: string[] }[] = [];
+      const inbox = batchingPrismaInbox(prisma, {
+        beforeCommit: async (tx) => {
+          const transaction = await transactionOf(tx);
+          flushed.push({ transaction, ids: gathered.get(transaction) ?? [] });
+        },
+      });
+      const gather = (id: string) => async (tx: TestTx) => {
+        const transaction = await transactionOf(tx);
+        gathered.set(transaction, [...(gathered.get(transaction) ?? []), id]);
+      };
+      await Promise.all(['g-1', 'g-2', 'g-3'].map((id) => inbox.runOnce('gather', id, gather(id))));
+      await inbox.runOnce('gather', 'g-4', gather('g-4'));
+      expect(flushed.map((flush) => flush.ids)).toEqual([['g-1', 'g-2', 'g-3'], ['g-4']]);
+    });
+
     it("runs each message's work in its caller's async context", async () => {
       const inbox = batchingPrismaInbox(prisma);
       const context = new AsyncLocalStorage<string>();

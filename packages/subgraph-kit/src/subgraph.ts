@@ -9,10 +9,10 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { createEventStoreClient, type EventStoreClient } from '@magasin/event-store/client';
 import type { EventEnvelope } from '@magasin/events';
 import {
-  batchingPrismaInbox,
   type ConsumeOptions,
   type Consumer,
   connectMessaging,
+  type Inbox,
   type Messaging,
   type PrismaQueryLike,
   prismaInbox,
@@ -124,10 +124,10 @@ export interface RunSubgraphOptions<P extends ProjectionPrisma<Tx>, Tx extends P
    * records its message (`prismaInbox`); `record-after` runs it outside any transaction and
    * records the message after (`recordAfterInbox`: handlers whose effects are outside this
    * database and idempotent on their own; they receive the client instead of a transaction);
-   * `batch` commits the messages handled at the same time in one transaction
-   * (`batchingPrismaInbox`: quick handlers that only write to this database).
+   * or the service's own inbox over its client (the audit trail's `batchingPrismaInbox`, which
+   * commits the messages handled at the same time in one transaction).
    */
-  inbox?: 'transaction' | 'record-after' | 'batch';
+  inbox?: 'transaction' | 'record-after' | ((prisma: P) => Inbox<Tx>);
   /** Readiness checks beside PostgreSQL. */
   readiness?: ReadinessCheck[];
   /** Runs first on shutdown (before the consumer and projector stop). */
@@ -202,8 +202,8 @@ export const runSubgraph = async <P extends ProjectionPrisma<Tx>, Tx extends Pro
         options.inbox === 'record-after'
           ? // A generated client has every member of its transaction client.
             recordAfterInbox(prisma as unknown as Tx & PrismaQueryLike)
-          : options.inbox === 'batch'
-            ? batchingPrismaInbox(prisma as ProjectionPrisma<Tx & PrismaQueryLike>)
+          : typeof options.inbox === 'function'
+            ? options.inbox(prisma)
             : prismaInbox(prisma),
     });
   }

@@ -14,7 +14,7 @@ import { appendRecords, type PersonalDataOptions } from './records/append.ts';
 import type { AuditPrisma, AuditTx } from './records/database.ts';
 
 /** Messages in flight: what one transaction can take at once. */
-export const PREFETCH = 64;
+const PREFETCH = 64;
 
 /** The handlers of the audit queue, and the inbox that appends their drafts. */
 export const reactions = (

@@ -164,6 +164,12 @@ describe('deadlines', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, fixture.config.SAGA_STEP_TIMEOUT_MS + 500));
     await fixture.emit(orderId, 'StockCommitted', { orderId, items: ITEMS });
+    // The two last steps run in parallel in the services; one at a time here, for their order below.
+    await fixture.waitForSagaEvents(
+      orderId,
+      (events) => recorded(events, 'StockCommitted'),
+      'StockCommitted',
+    );
     await fixture.emit(orderId, 'SaleRecorded', {
       saleId: `sale-${orderId}`,
       orderId,

@@ -40,6 +40,9 @@ const describeShortages = (event: EventOf<'StockReservationRejected'>): string =
 export const createReactions = (deps: SubgraphDeps<PrismaClient>): Omit<ConsumeOptions<StoreTx>, 'inbox'> => {
   const orders = createOrderCommands(deps.eventStore);
   return {
+    // Handlers hold no database connection (the service's `record-after` inbox): they wait on
+    // the event store only.
+    prefetch: 32,
     events: {
       PaymentCaptured: async (event) => {
         const { orderId, paymentId } = event.data;

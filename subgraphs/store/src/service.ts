@@ -39,5 +39,9 @@ export const runStore = async (options: {
     resolvers: createResolvers,
     context: (deps) => createLoaders(deps.prisma, metrics),
     consume: createReactions,
+    // Confirming and cancelling orders is idempotent by the order's state (a redelivered message
+    // decides nothing) and writes nothing to this database: no handler holds a connection while
+    // it waits on the event store.
+    inbox: 'record-after',
   });
 };

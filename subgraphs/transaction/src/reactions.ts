@@ -43,6 +43,9 @@ export const reactions = ({
 }: Pick<SubgraphDeps<LedgerPrisma>, 'eventStore'>): Omit<ConsumeOptions<LedgerTx>, 'inbox'> => {
   const ledger = createCommandHandler({ eventStore, decider: ledgerDecider });
   return {
+    // Handlers hold no database connection (the service's `record-after` inbox): they wait on
+    // the event store only.
+    prefetch: 32,
     events: {
       OrderConfirmed: async (event) => {
         const { orderId } = event.data;

@@ -30,4 +30,8 @@ export const runTransaction = (options: {
     typeDefs,
     resolvers,
     consume: reactions,
+    // Sales and refunds are idempotent by the ledger's state (a redelivered message decides
+    // nothing) and write nothing to this database: no handler holds a connection while it waits
+    // on the event store.
+    inbox: 'record-after',
   });

@@ -137,19 +137,80 @@ export interface PrismaQueryLike extends PrismaTransactionLike {
  * A message already recorded is a duplicate and runs nothing. A crash (or a concurrent
  * redelivery) between the work and the record runs the work again, which its own idempotency
  * absorbs. The work receives `client` (writes there are not atomic with the record: use
- * `prismaInbox` for handlers that write to the database).
+ * `prismaInbox` for handlers that write to the database). The checks of the messages that arrive
+ * together are one statement, and so are their records.
  */
-export const recordAfterInbox = <Tx extends PrismaQueryLike>(client: Tx): Inbox<Tx> => ({
-  async runOnce(consumer, messageId, work) {
-    const seen = await client.$queryRaw<
-      unknown[]
-    >`SELECT 1 FROM inbox WHERE consumer = ${consumer} AND message_id = ${messageId}`;
-    if (seen.length > 0) return 'duplicate';
-    await work(client);
-    await client.$executeRaw`INSERT INTO inbox (consumer, message_id) VALUES (${consumer}, ${messageId}) ON CONFLICT DO NOTHING`;
-    return 'applied';
-  },
-});
+export const recordAfterInbox = <Tx extends PrismaQueryLike>(client: Tx): Inbox<Tx> => {
+  // The checks and the records of the messages handled at the same time go in one statement each.
+  const recorded = inGroups<MessageKey, boolean>(async (keys) => {
+    const rows = await client.$queryRaw<{ consumer: string; message_id: string }[]>`
+      SELECT consumer, message_id FROM inbox
+       WHERE (consumer, message_id) IN (
+         SELECT * FROM unnest(${keys.map((key) => key.consumer)}::text[], ${keys.map((key) => key.messageId)}::text[]))`;
+    const found = new Set(rows.map((row) => keyOf(row.consumer, row.message_id)));
+    return keys.map((key) => found.has(keyOf(key.consumer, key.messageId)));
+  });
+  const record = inGroups<MessageKey, void>(async (keys) => {
+    await client.$executeRaw`
+      INSERT INTO inbox (consumer, message_id)
+      SELECT * FROM unnest(${keys.map((key) => key.consumer)}::text[], ${keys.map((key) => key.messageId)}::text[])
+      ON CONFLICT DO NOTHING`;
+    return keys.map(() => undefined);
+  });
+  return {
+    async runOnce(consumer, messageId, work) {
+      if (await recorded({ consumer, messageId })) return 'duplicate';
+      await work(client);
+      await record({ consumer, messageId });
+      return 'applied';
+    },
+  };
+};
+
+interface MessageKey {
+  consumer: string;
+  messageId: string;
+}
+const keyOf = (consumer: string, messageId: string) => JSON.stringify([consumer, messageId]);
+
+/** Most calls one group carries. */
+const MAX_GROUP = 500;
+
+/**
+ * `run` over groups of calls: the calls made while a group runs (and in the same turn of the
+ * event loop as the first) go together in the next one, in order; each gets its own answer, and
+ * every call of a group that fails gets its error.
+ */
+const inGroups = <Key, Answer>(run: (keys: Key[]) => Promise<Answer[]>): ((key: Key) => Promise<Answer>) => {
+  const queue: { key: Key; resolve: (answer: Answer) => void; reject: (error: unknown) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    try {
+      while (queue.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const group = queue.splice(0, MAX_GROUP);
+        try {
+          const answers = await run(group.map((call) => call.key));
+          group.forEach((call, index) => {
+            call.resolve(answers[index] as Answer);
+          });
+        } catch (error) {
+          for (const call of group) call.reject(error);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  return (key) =>
+    new Promise<Answer>((resolve, reject) => {
+      queue.push({ key, resolve, reject });
+      if (!running) {
+        running = true;
+        void drain(); // settles every queued call itself
+      }
+    });
+};
 
 /** Options of {@link batchingPrismaInbox}. */
 export interface BatchingInboxOptions<Tx> {

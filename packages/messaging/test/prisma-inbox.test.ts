@@ -125,6 +125,28 @@ describe('prismaInbox with a generated Prisma client', () => {
     expect(recorded.map((row) => row.message_id)).toEqual(['r-1', 'r-2']);
   });
 
+  it('recordAfterInbox handles messages that arrive together: each new one once, the recorded ones not again', async () => {
+    const inbox = recordAfterInbox(prisma);
+    await inbox.runOnce('together', 't-0', async () => undefined);
+    const ran: string[] = [];
+    const ids = Array.from({ length: 12 }, (_, index) => `t-${index}`);
+    const outcomes = await Promise.all(
+      ids.map((id) =>
+        inbox.runOnce('together', id, async () => {
+          ran.push(id);
+        }),
+      ),
+    );
+    expect(outcomes).toEqual(ids.map((id) => (id === 't-0' ? 'duplicate' : 'applied')));
+    expect(ran.sort()).toEqual(ids.filter((id) => id !== 't-0').sort());
+    const recorded = await prisma.$queryRaw<
+      { message_id: string }[]
+    >`SELECT message_id FROM inbox WHERE consumer = 'together'`;
+    expect(recorded.map((row) => row.message_id).sort()).toEqual([...ids].sort());
+    // Another consumer's record of the same id is not this consumer's.
+    expect(await inbox.runOnce('elsewhere', 't-1', async () => undefined)).toBe('applied');
+  });
+
   describe('batchingPrismaInbox', () => {
     const transactionOf = async (tx: TestTx) =>
       (await tx.$queryRaw<{ id: string }[]>`SELECT txid_current()::text AS id`)[0]?.id as string;

@@ -49,11 +49,12 @@ export interface CommandHandlerOptions<Command, State, E extends EventType> {
   /**
    * How many streams to keep in memory, the most recently used (default 0: none). A command on a
    * kept stream is decided on its kept state and appended at its kept version without reading
-   * the stream first. Safe with other writers and replicas: if the stream moved meanwhile, the
-   * append fails with a version conflict and the command is decided again on the stream as read
-   * (only its newer events are read). A decision of nothing, or a domain error, on kept state is
-   * checked on the stream as read before it is answered. Meant for streams this service writes
-   * mostly alone (a saga's, an order's), where it saves a read of the stream per command.
+   * the stream first; a stream not kept is taken for a new one (initial state, no stream). Safe
+   * with other writers and replicas: if the stream moved meanwhile (or exists), the append fails
+   * with a version conflict and the command is decided again on the stream as read (only its
+   * newer events are read). A decision of nothing, or a domain error, on kept state is checked
+   * on the stream as read before it is answered. Meant for streams this service writes mostly
+   * alone (a saga's, an order's), where it saves a read of the stream per command.
    */
   cachedStreams?: number;
   /** Attempts before a persistent version conflict becomes a CONFLICT error; default 5. */
@@ -108,8 +109,10 @@ export const createCommandHandler = <Command, State, E extends EventType>(
     metadata: CommandMetadata,
   ): Promise<CommandResult<State>> => {
     const maxAttempts = options.maxAttempts ?? 5;
-    // The kept state is trusted once, for a decision the append will check.
-    let kept = cache?.get(streamId);
+    // The kept state is trusted once, for a decision the append will check. A stream not kept
+    // is taken for a new one (most are: an order placed, a saga started), which the append
+    // checks too (expected: no stream).
+    let kept = cache ? (cache.get(streamId) ?? { state: decider.initialState(), version: 0 }) : undefined;
     for (let attempt = 1; ; ) {
       const { state, version } = kept ?? (await load(streamId));
       const fromKept = kept !== undefined;

@@ -409,63 +409,72 @@ if (process.env.MAGASIN_BENCH_PROFILE !== '0') {
 // ---- where the time goes, from the sampled sagas' events ----
 const at = (iso: string) => Date.parse(iso);
 type Stages = Map<string, number[]>;
+/** The stages of one saga (see the table below), and the relay's delay for each of its events. */
+const stagesOf = async (run: SagaRun): Promise<{ stages: [string, number][]; relay: number[] }> => {
+  const stages: [string, number][] = [];
+  const add = (stage: string, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) stages.push([stage, value]);
+  };
+  const relay: number[] = [];
+  const events = await stack.eventStore.readByCorrelation(run.orderId as string);
+  const committed = new Map<string, number>();
+  const eventIds = new Map<string, string>();
+  for (const event of events) {
+    // The first of each type (the saga's SagaStepCompleted repeat: keep the domain events' own).
+    if (!committed.has(event.type)) {
+      committed.set(event.type, at(event.occurredAt));
+      eventIds.set(event.type, event.eventId);
+    }
+    const onBus = published.get(event.eventId);
+    if (onBus !== undefined) relay.push(onBus - at(event.occurredAt));
+  }
+  const commit = (type: string) => committed.get(type);
+  const bus = (type: string) => {
+    const id = eventIds.get(type);
+    return id === undefined ? undefined : published.get(id);
+  };
+  const relayed = new Set<string>();
+  const hop = (from: string, to: string, who: string) => {
+    const fromCommit = commit(from);
+    const fromBus = bus(from);
+    const toCommit = commit(to);
+    if (fromCommit === undefined || fromBus === undefined || toCommit === undefined) return;
+    if (!relayed.has(from)) add(`relay: ${from} on the bus`, fromBus - fromCommit);
+    relayed.add(from);
+    add(`${who}: ${from} -> ${to} committed`, toCommit - fromBus);
+  };
+  add(
+    'gateway+store: placeOrder -> OrderPlaced committed',
+    (commit('OrderPlaced') ?? Number.NaN) - run.startedAt,
+  );
+  hop('OrderPlaced', 'StockReserved', 'inventory');
+  hop('StockReserved', 'PaymentCaptured', 'payment');
+  hop('PaymentCaptured', 'OrderConfirmed', 'store');
+  hop('OrderConfirmed', 'StockCommitted', 'inventory');
+  hop('OrderConfirmed', 'SaleRecorded', 'transaction');
+  const lastDomain = Math.max(commit('StockCommitted') ?? Number.NaN, commit('SaleRecorded') ?? Number.NaN);
+  const sagaCompleted = events.find((event) => event.type === 'SagaCompleted');
+  if (sagaCompleted) {
+    const completedAt = at(sagaCompleted.occurredAt);
+    add('saga: last domain event -> SagaCompleted committed', completedAt - lastDomain);
+    const update = updatePublished.get(`${run.orderId}/${sagaCompleted.version}`);
+    add('saga: SagaCompleted -> its update on the bus', (update ?? Number.NaN) - completedAt);
+    add('saga subgraph+gateway: update -> client', (run.endedAt as number) - (update ?? Number.NaN));
+  }
+  add('total: placeOrder -> terminal status', (run.endedAt as number) - run.startedAt);
+  return { stages, relay };
+};
+
 const breakdown = async (phase: Phase): Promise<{ stages: Stages; relay: number[]; sampled: number }> => {
   const done = completed(phase);
   const step = Math.max(1, Math.floor(done.length / sampleSize));
   const sample = done.filter((_, index) => index % step === 0).slice(0, sampleSize);
   const stages: Stages = new Map();
-  const add = (stage: string, value: number | undefined) => {
-    if (value === undefined || !Number.isFinite(value)) return;
-    stages.set(stage, [...(stages.get(stage) ?? []), value]);
-  };
   const relay: number[] = [];
   for (const run of sample) {
-    const events = await stack.eventStore.readByCorrelation(run.orderId as string);
-    const committed = new Map<string, number>();
-    const eventIds = new Map<string, string>();
-    for (const event of events) {
-      // The first of each type (the saga's SagaStepCompleted repeat: keep the domain events' own).
-      if (!committed.has(event.type)) {
-        committed.set(event.type, at(event.occurredAt));
-        eventIds.set(event.type, event.eventId);
-      }
-      const onBus = published.get(event.eventId);
-      if (onBus !== undefined) relay.push(onBus - at(event.occurredAt));
-    }
-    const commit = (type: string) => committed.get(type);
-    const bus = (type: string) => {
-      const id = eventIds.get(type);
-      return id === undefined ? undefined : published.get(id);
-    };
-    const relayed = new Set<string>();
-    const hop = (from: string, to: string, who: string) => {
-      const fromCommit = commit(from);
-      const fromBus = bus(from);
-      const toCommit = commit(to);
-      if (fromCommit === undefined || fromBus === undefined || toCommit === undefined) return;
-      if (!relayed.has(from)) add(`relay: ${from} on the bus`, fromBus - fromCommit);
-      relayed.add(from);
-      add(`${who}: ${from} -> ${to} committed`, toCommit - fromBus);
-    };
-    add(
-      'gateway+store: placeOrder -> OrderPlaced committed',
-      (commit('OrderPlaced') ?? Number.NaN) - run.startedAt,
-    );
-    hop('OrderPlaced', 'StockReserved', 'inventory');
-    hop('StockReserved', 'PaymentCaptured', 'payment');
-    hop('PaymentCaptured', 'OrderConfirmed', 'store');
-    hop('OrderConfirmed', 'StockCommitted', 'inventory');
-    hop('OrderConfirmed', 'SaleRecorded', 'transaction');
-    const lastDomain = Math.max(commit('StockCommitted') ?? Number.NaN, commit('SaleRecorded') ?? Number.NaN);
-    const sagaCompleted = events.find((event) => event.type === 'SagaCompleted');
-    if (sagaCompleted) {
-      const completedAt = at(sagaCompleted.occurredAt);
-      add('saga: last domain event -> SagaCompleted committed', completedAt - lastDomain);
-      const update = updatePublished.get(`${run.orderId}/${sagaCompleted.version}`);
-      add('saga: SagaCompleted -> its update on the bus', (update ?? Number.NaN) - completedAt);
-      add('saga subgraph+gateway: update -> client', (run.endedAt as number) - (update ?? Number.NaN));
-    }
-    add('total: placeOrder -> terminal status', (run.endedAt as number) - run.startedAt);
+    const one = await stagesOf(run);
+    for (const [stage, value] of one.stages) stages.set(stage, [...(stages.get(stage) ?? []), value]);
+    relay.push(...one.relay);
   }
   return { stages, relay, sampled: sample.length };
 };
@@ -543,6 +552,18 @@ console.log(
     ],
   ),
 );
+// The slowest saga of each phase, stage by stage: where an outlier lost its time.
+console.log('\nThe slowest saga of each phase, stage by stage (ms):\n');
+for (const phase of phases) {
+  const slowest = completed(phase).sort(
+    (a, b) => (b.endedAt as number) - b.startedAt - ((a.endedAt as number) - a.startedAt),
+  )[0];
+  if (!slowest) continue;
+  const { stages } = await stagesOf(slowest);
+  console.log(
+    `- ${phase.name}, order ${slowest.orderId}: ${stages.map(([stage, value]) => `${stage} ${ms(value)}`).join('; ')}`,
+  );
+}
 console.log(
   "\nHops are sequential; `relay` is from an event's commit (its occurredAt, the database clock) to the " +
     "bench's own queue receiving it, a handler from there to the next event's commit (consume, inbox, " +

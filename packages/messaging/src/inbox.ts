@@ -148,14 +148,14 @@ export const recordAfterInbox = <Tx extends PrismaQueryLike>(client: Tx): Inbox<
        WHERE (consumer, message_id) IN (
          SELECT * FROM unnest(${keys.map((key) => key.consumer)}::text[], ${keys.map((key) => key.messageId)}::text[]))`;
     const found = new Set(rows.map((row) => keyOf(row.consumer, row.message_id)));
-    return keys.map((key) => found.has(keyOf(key.consumer, key.messageId)));
+    return keys.map((key) => fulfilled(found.has(keyOf(key.consumer, key.messageId))));
   });
   const record = inGroups<MessageKey, void>(async (keys) => {
     await client.$executeRaw`
       INSERT INTO inbox (consumer, message_id)
       SELECT * FROM unnest(${keys.map((key) => key.consumer)}::text[], ${keys.map((key) => key.messageId)}::text[])
       ON CONFLICT DO NOTHING`;
-    return keys.map(() => undefined);
+    return keys.map(() => fulfilled(undefined));
   });
   return {
     async runOnce(consumer, messageId, work) {
@@ -172,27 +172,32 @@ interface MessageKey {
   messageId: string;
 }
 const keyOf = (consumer: string, messageId: string) => JSON.stringify([consumer, messageId]);
-
-/** Most calls one group carries. */
-const MAX_GROUP = 500;
+const fulfilled = <T>(value: T): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value });
 
 /**
- * `run` over groups of calls: the calls made while a group runs (and in the same turn of the
- * event loop as the first) go together in the next one, in order; each gets its own answer, and
- * every call of a group that fails gets its error.
+ * `run` over groups of calls (group commit): the calls made while a group runs (and in the same
+ * turn of the event loop as the first) go together in the next one, in order, at most `max`;
+ * each call gets its own outcome from `run`, and every call of a group whose `run` throws gets
+ * that error.
  */
-const inGroups = <Key, Answer>(run: (keys: Key[]) => Promise<Answer[]>): ((key: Key) => Promise<Answer>) => {
+const inGroups = <Key, Answer>(
+  run: (keys: Key[]) => Promise<PromiseSettledResult<Answer>[]>,
+  max = 500,
+): ((key: Key) => Promise<Answer>) => {
   const queue: { key: Key; resolve: (answer: Answer) => void; reject: (error: unknown) => void }[] = [];
   let running = false;
   const drain = async () => {
     try {
       while (queue.length > 0) {
+        // Let the calls made with this one queue first, so the group carries them.
         await new Promise((resolve) => setImmediate(resolve));
-        const group = queue.splice(0, MAX_GROUP);
+        const group = queue.splice(0, max);
         try {
-          const answers = await run(group.map((call) => call.key));
+          const outcomes = await run(group.map((call) => call.key));
           group.forEach((call, index) => {
-            call.resolve(answers[index] as Answer);
+            const outcome = outcomes[index] as PromiseSettledResult<Answer>;
+            if (outcome.status === 'fulfilled') call.resolve(outcome.value);
+            else call.reject(outcome.reason);
           });
         } catch (error) {
           for (const call of group) call.reject(error);
@@ -225,12 +230,8 @@ export interface BatchingInboxOptions<Tx> {
   beforeCommit?: (tx: Tx) => Promise<void>;
 }
 
-interface Queued<Tx> {
-  consumer: string;
-  messageId: string;
+interface Queued<Tx> extends MessageKey {
   work: (tx: Tx) => Promise<void>;
-  resolve: (outcome: InboxOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -252,30 +253,27 @@ export const batchingPrismaInbox = <Tx extends PrismaQueryLike>(
   prisma: PrismaClientLike<Tx>,
   options: BatchingInboxOptions<Tx> = {},
 ): Inbox<Tx> => {
-  const maxBatch = options.maxBatch ?? 200;
   const timeout = options.timeoutMs ?? 30_000;
   const beforeCommit = options.beforeCommit ?? (async () => undefined);
-  const inbox = prismaInbox(prisma, { timeoutMs: timeout });
-  const single: Inbox<Tx> = {
-    runOnce: (consumer, messageId, work) =>
-      inbox.runOnce(consumer, messageId, async (tx) => {
-        await work(tx);
-        await beforeCommit(tx);
-      }),
-  };
-  const queue: Queued<Tx>[] = [];
-  let draining = false;
+  const single = prismaInbox(prisma, { timeoutMs: timeout });
 
-  const oneByOne = async (batch: Queued<Tx>[]): Promise<void> => {
+  const oneByOne = async (batch: Queued<Tx>[]): Promise<PromiseSettledResult<InboxOutcome>[]> => {
+    const outcomes: PromiseSettledResult<InboxOutcome>[] = [];
     for (const item of batch) {
-      await single.runOnce(item.consumer, item.messageId, item.work).then(item.resolve, item.reject);
+      const [outcome] = await Promise.allSettled([
+        single.runOnce(item.consumer, item.messageId, async (tx) => {
+          await item.work(tx);
+          await beforeCommit(tx);
+        }),
+      ]);
+      outcomes.push(outcome as PromiseSettledResult<InboxOutcome>);
     }
+    return outcomes;
   };
 
-  const together = async (batch: Queued<Tx>[]): Promise<void> => {
-    let outcomes: InboxOutcome[];
+  const together = async (batch: Queued<Tx>[]): Promise<PromiseSettledResult<InboxOutcome>[]> => {
     try {
-      outcomes = await prisma.$transaction(
+      const outcomes = await prisma.$transaction(
         async (tx) => {
           const recorded = await tx.$queryRaw<{ consumer: string; message_id: string }[]>`
             INSERT INTO inbox (consumer, message_id)
@@ -283,10 +281,10 @@ export const batchingPrismaInbox = <Tx extends PrismaQueryLike>(
             ON CONFLICT DO NOTHING
             RETURNING consumer, message_id`;
           // The same id twice in one batch is recorded once: its first call applies it.
-          const fresh = new Set(recorded.map((row) => JSON.stringify([row.consumer, row.message_id])));
+          const fresh = new Set(recorded.map((row) => keyOf(row.consumer, row.message_id)));
           const done: InboxOutcome[] = [];
           for (const item of batch) {
-            if (!fresh.delete(JSON.stringify([item.consumer, item.messageId]))) {
+            if (!fresh.delete(keyOf(item.consumer, item.messageId))) {
               done.push('duplicate');
               continue;
             }
@@ -298,38 +296,20 @@ export const batchingPrismaInbox = <Tx extends PrismaQueryLike>(
         },
         { timeout, maxWait: timeout },
       );
+      return outcomes.map(fulfilled);
     } catch {
       // Which message failed, and whether alone it would, is only known by running each alone.
-      await oneByOne(batch);
-      return;
-    }
-    batch.forEach((item, index) => {
-      item.resolve(outcomes[index] as InboxOutcome);
-    });
-  };
-
-  const drain = async (): Promise<void> => {
-    try {
-      while (queue.length > 0) {
-        // Let the messages delivered with this one queue first, so the transaction carries them.
-        await new Promise((resolve) => setImmediate(resolve));
-        const batch = queue.splice(0, maxBatch);
-        await (batch.length === 1 ? oneByOne(batch) : together(batch));
-      }
-    } finally {
-      draining = false;
+      return oneByOne(batch);
     }
   };
 
+  const runInGroups = inGroups<Queued<Tx>, InboxOutcome>(
+    (batch) => (batch.length === 1 ? oneByOne(batch) : together(batch)),
+    options.maxBatch ?? 200,
+  );
   return {
+    // The work runs in its own caller's context (message context, trace span), not the batch's.
     runOnce: (consumer, messageId, work) =>
-      new Promise<InboxOutcome>((resolve, reject) => {
-        // The work runs in its own caller's context (message context, trace span), not the batch's.
-        queue.push({ consumer, messageId, work: AsyncResource.bind(work), resolve, reject });
-        if (!draining) {
-          draining = true;
-          void drain(); // settles every queued call itself
-        }
-      }),
+      runInGroups({ consumer, messageId, work: AsyncResource.bind(work) }),
   };
 };

@@ -15,6 +15,7 @@
 import type { EventStoreClient, RecordedEvent } from '@magasin/event-store/client';
 import type { EventEnvelope } from '@magasin/events';
 import type { Messaging, Subscription } from '@magasin/messaging';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { isTerminal, type SagaView, viewAt } from './domain/timeline.ts';
@@ -70,13 +71,6 @@ const isUpdate = (value: unknown): value is SagaUpdate => {
 /** Sagas an orchestrator remembers (views in flight, versions published), at most; the oldest go first. */
 const DEFAULT_REMEMBERED_SAGAS = 10_000;
 
-/** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `limit`. */
-const touch = <V>(map: Map<string, V>, key: string, value: V, limit: number) => {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > limit) map.delete(map.keys().next().value as string);
-};
-
 /**
  * The orchestrator's fast path (see the module comment): publishes the updates of the events it
  * just appended to a saga. The saga's view comes from the events this process appended when it
@@ -84,9 +78,9 @@ const touch = <V>(map: Map<string, V>, key: string, value: V, limit: number) => 
  * projection of this process does not publish it again.
  */
 export class SagaUpdatePublisher {
-  private readonly views = new Map<string, SagaView>();
-  private readonly publishedUpTo = new Map<string, number>();
-  private readonly limit: number;
+  // Read with `peek`: an entry grows newer only when it is set, and the oldest set goes first.
+  private readonly views: LRUCache<string, SagaView>;
+  private readonly publishedUpTo: LRUCache<string, number>;
   private readonly published: Counter<'source'>;
 
   constructor(
@@ -98,7 +92,9 @@ export class SagaUpdatePublisher {
       rememberedSagas?: number;
     },
   ) {
-    this.limit = deps.rememberedSagas ?? DEFAULT_REMEMBERED_SAGAS;
+    const max = deps.rememberedSagas ?? DEFAULT_REMEMBERED_SAGAS;
+    this.views = new LRUCache({ max });
+    this.publishedUpTo = new LRUCache({ max });
     this.published = new Counter({
       name: 'magasin_saga_updates_published_total',
       help: 'Saga updates published right after the orchestrator appended their events, by how it knew the saga (cached: its own view; stream: read from the event store; failed: not published, left to the projection).',
@@ -109,7 +105,7 @@ export class SagaUpdatePublisher {
 
   /** Whether this process already published the update of `sagaId` at `version`. */
   hasPublished(sagaId: string, version: number): boolean {
-    return (this.publishedUpTo.get(sagaId) ?? 0) >= version;
+    return (this.publishedUpTo.peek(sagaId) ?? 0) >= version;
   }
 
   /** Publishes the updates of `appended` (events of the saga `sagaId`). Never throws. */
@@ -117,23 +113,23 @@ export class SagaUpdatePublisher {
     const first = appended[0]?.version;
     if (first === undefined) return;
     try {
-      const known = this.views.get(sagaId) ?? null;
+      const known = this.views.peek(sagaId) ?? null;
       const cached = (known?.version ?? 0) === first - 1;
       const view = cached
         ? appended.reduce<SagaView | null>((next, raw) => foldSagaView(sagaId, next, raw), known)
         : // Another replica (or this one before a restart) appended what this process did not see.
           await sagaViewFromStream(this.deps.eventStore, sagaId);
       if (!view) return;
-      if ((this.views.get(sagaId)?.version ?? 0) < view.version) {
+      if ((this.views.peek(sagaId)?.version ?? 0) < view.version) {
         if (isTerminal(view.status)) this.views.delete(sagaId);
-        else touch(this.views, sagaId, view, this.limit);
+        else this.views.set(sagaId, view);
       }
       const versions = appended.map((event) => event.version).filter((version) => version <= view.version);
       // Claimed before publishing, so that the projection, applying the same events meanwhile,
       // leaves them to this publication; given back if RabbitMQ refuses it.
-      const before = this.publishedUpTo.get(sagaId) ?? 0;
+      const before = this.publishedUpTo.peek(sagaId) ?? 0;
       const upTo = Math.max(before, ...versions);
-      touch(this.publishedUpTo, sagaId, upTo, this.limit);
+      this.publishedUpTo.set(sagaId, upTo);
       try {
         await Promise.all(
           versions.map((version) =>
@@ -145,7 +141,7 @@ export class SagaUpdatePublisher {
           ),
         );
       } catch (error) {
-        if (this.publishedUpTo.get(sagaId) === upTo) touch(this.publishedUpTo, sagaId, before, this.limit);
+        if (this.publishedUpTo.peek(sagaId) === upTo) this.publishedUpTo.set(sagaId, before);
         throw error;
       }
       this.published.inc({ source: cached ? 'cached' : 'stream' }, versions.length);

@@ -55,7 +55,8 @@ export const createOrchestrator = (deps: {
   const decider = createSagaDecider(deps.policy);
   // Only this service writes saga streams: the sagas in flight are kept in memory, so a step
   // appends without reading its stream first. Bursts (OrderConfirmed, then StockCommitted and
-  // SaleRecorded at once) conflict and retry, hence more attempts than the default.
+  // SaleRecorded at once) take turns in this process; with several replicas they conflict and
+  // retry, hence more attempts than the default.
   const sagas: CommandHandler<SagaCommand, SagaState> = createCommandHandler({
     eventStore: deps.eventStore,
     decider,

@@ -43,6 +43,7 @@ import {
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HttpOperationContext } from './apollo.ts';
+import { DEFAULT_AUDIT_BACKLOG } from './config.ts';
 
 /** Most tokens parsed of a request refused before Apollo Server ran it (its query is only read for its root fields). */
 const MAX_REFUSED_TOKENS = 10_000;
@@ -64,9 +65,6 @@ const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
       throw new Error(`RabbitMQ did not confirm within ${ms} ms`);
     }),
   ]);
-
-/** Default most records waiting for RabbitMQ. */
-export const DEFAULT_AUDIT_BACKLOG = 10_000;
 
 /** One mutation as the gateway saw it. */
 export interface AuditedMutation {

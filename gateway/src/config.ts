@@ -51,6 +51,9 @@ const text = (fallback: string) =>
     .optional()
     .transform((raw) => (raw === undefined || raw === '' ? fallback : raw));
 
+/** Default most mutation audit records waiting for RabbitMQ (AUDIT_BACKLOG). */
+export const DEFAULT_AUDIT_BACKLOG = 10_000;
+
 const schema = (environment: NodeJS.ProcessEnv) =>
   z
     .object({
@@ -91,7 +94,7 @@ const schema = (environment: NodeJS.ProcessEnv) =>
       /** Send an audit record of every mutation to the audit service (`audit.RecordMutation`); default on. */
       AUDIT_MUTATIONS: flag(true),
       /** Most mutation audit records kept in memory while RabbitMQ cannot take them. */
-      AUDIT_BACKLOG: env.positiveInt(10_000),
+      AUDIT_BACKLOG: env.positiveInt(DEFAULT_AUDIT_BACKLOG),
     })
     .superRefine((config, ctx) => {
       if (!production(environment) || config.JWKS_URL) return;

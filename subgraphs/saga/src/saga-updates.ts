@@ -6,11 +6,12 @@
  * it keeps of the sagas in flight), and the projection after each page it committed, for what
  * this process has not published itself (the safety net for an update lost in a crash between an
  * append and its publication, or refused by RabbitMQ); a subscriber takes each version once
- * (with several replicas, a replica's projection also publishes the others' updates again). A subscriber reads the current state first, then
- * follows the updates of its saga (newer versions only), and ends when the saga ends; it also
- * re-reads the saga now and then, in case an update was lost while RabbitMQ reconnected. Either
- * way a subscriber gets every step after the first state once, in order: the steps an update or
- * a re-read is ahead by are cut from that saga's own timeline.
+ * (with several replicas, a replica's projection also publishes the others' updates again). A
+ * subscriber starts from the newer of the current state in the read model and the latest update
+ * its replica saw, follows the updates of its saga (newer versions only), and ends when the saga
+ * ends; it also re-reads the saga now and then, in case an update was lost while RabbitMQ
+ * reconnected. Either way a subscriber gets every step after the first state once, in order: the
+ * steps an update or a re-read is ahead by are cut from that saga's own timeline.
  */
 import type { EventStoreClient, RecordedEvent } from '@magasin/event-store/client';
 import type { EventEnvelope } from '@magasin/events';
@@ -155,14 +156,43 @@ export class SagaUpdatePublisher {
   }
 }
 
-/** Dispatches the saga updates this replica receives to the subscribers of each saga. */
+/** Sagas whose latest update a hub remembers, at most, and for how long. */
+const DEFAULT_REMEMBERED_UPDATES = 5_000;
+const REMEMBERED_UPDATE_TTL_MS = 60_000;
+
+/**
+ * Dispatches the saga updates this replica receives to the subscribers of each saga, and
+ * remembers the latest update of each recent saga: a subscriber that starts listening after an
+ * update went by (the saga may even have ended) gets it at once. Its first read comes from the
+ * read model, which can be seconds behind the orchestrator's updates under load.
+ */
 export class SagaUpdateHub {
   private readonly listeners = new Map<string, Set<(update: SagaUpdate) => void>>();
+  private readonly latest: LRUCache<string, SagaUpdate>;
   private subscription: Promise<Subscription> | undefined;
 
-  constructor(private readonly deps: { messaging: Messaging; logger: Logger }) {}
+  constructor(private readonly deps: { messaging: Messaging; logger: Logger; rememberedSagas?: number }) {
+    this.latest = new LRUCache({
+      max: deps.rememberedSagas ?? DEFAULT_REMEMBERED_UPDATES,
+      ttl: REMEMBERED_UPDATE_TTL_MS,
+    });
+  }
 
-  /** Calls `listener` with each update of `sagaId` from now on; resolves once updates flow. */
+  /** Starts receiving (and remembering) updates before anyone listens; resolves once they flow. */
+  async start(): Promise<void> {
+    try {
+      this.subscription ??= this.deps.messaging.subscribeSagaUpdates((update) => this.dispatch(update));
+      await this.subscription;
+    } catch (error) {
+      this.subscription = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Calls `listener` with the latest update of `sagaId` this hub has seen, if any, then with each
+   * update from now on; resolves once updates flow.
+   */
   async listen(sagaId: string, listener: (update: SagaUpdate) => void): Promise<() => void> {
     const listeners = this.listeners.get(sagaId) ?? new Set();
     listeners.add(listener);
@@ -172,13 +202,13 @@ export class SagaUpdateHub {
       if (listeners.size === 0 && this.listeners.get(sagaId) === listeners) this.listeners.delete(sagaId);
     };
     try {
-      this.subscription ??= this.deps.messaging.subscribeSagaUpdates((update) => this.dispatch(update));
-      await this.subscription;
+      await this.start();
     } catch (error) {
-      this.subscription = undefined;
       unlisten();
       throw error;
     }
+    const latest = this.latest.get(sagaId);
+    if (latest) listener(latest);
     return unlisten;
   }
 
@@ -187,6 +217,8 @@ export class SagaUpdateHub {
       this.deps.logger.warn({ update }, 'ignored a malformed saga update');
       return;
     }
+    if ((this.latest.get(update.sagaId)?.version ?? 0) < update.version)
+      this.latest.set(update.sagaId, update);
     for (const listener of this.listeners.get(update.sagaId) ?? []) listener(update);
   }
 
@@ -195,6 +227,7 @@ export class SagaUpdateHub {
     const subscription = this.subscription;
     this.subscription = undefined;
     this.listeners.clear();
+    this.latest.clear();
     if (subscription) await (await subscription.catch(() => undefined))?.close();
   }
 }
@@ -298,7 +331,8 @@ export const followSaga = async (
       options.logger.warn({ err: error, sagaId }, 'could not re-read a followed saga');
     }
   };
-  // Listen before reading, so that nothing between the read and the first update is missed.
+  // Listen before reading, so that nothing between the read and the first update is missed; the
+  // hub also hands over the latest update it saw, newer than the read model under load.
   unlisten = await options.hub.listen(sagaId, (update) => offer(update.saga));
   try {
     const current = await options.read(sagaId);

@@ -107,7 +107,9 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
       await parts?.hub.close();
     },
   });
-  const { orchestrator } = partsOf(running.deps);
+  const { orchestrator, hub } = partsOf(running.deps);
+  // Updates are remembered from start-up, for subscribers that come after them.
+  await hub.start();
   timer = startDeadlineTimer({
     prisma: running.deps.prisma,
     orchestrator,

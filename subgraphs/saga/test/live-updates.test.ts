@@ -110,4 +110,30 @@ describe('live saga updates', () => {
     // The read model never saw past the first step.
     expect(stepNames(await fixture.saga(orderId))).toEqual(['OrderPlaced']);
   });
+
+  it('reach a subscriber that comes after the saga ended while the read model stood still', async () => {
+    await Promise.all(fixture.replicas.map((replica) => replica.deps.projector.stop()));
+    const orderId = await fixture.placeOrder();
+    await driveHappyPath(fixture, orderId);
+    await fixture.waitForSagaEvents(
+      orderId,
+      (events) => events.some((event) => event.type === 'SagaCompleted'),
+      'SagaCompleted',
+    );
+
+    // The read model does not have the saga, and re-reading it (every 2 s here) would never end
+    // this subscription: the saga's end comes from the updates the replica saw go by.
+    const answers = await client.collect<{ orderSaga: SagaAnswer }>(
+      ORDER_SAGA,
+      { orderId },
+      { timeoutMs: 15_000 },
+    );
+    expect(answers.map((answer) => answer.data?.orderSaga.status)).toEqual(['COMPLETED']);
+    expect(stepNames(answers[0]?.data?.orderSaga ?? null)).toEqual([
+      'OrderPlaced',
+      ...happyPath(fixture, orderId).map(([name]) => name),
+      'SagaCompleted',
+    ]);
+    expect(await fixture.saga(orderId)).toBeNull();
+  });
 });

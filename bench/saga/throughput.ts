@@ -729,6 +729,17 @@ console.log(
     (cores() * 1000) / fullCpuPerSaga,
   )} sagas/s; 300 sagas/s needs <= ${fmt((cores() * 1000) / 300, 1)} ms per saga.`,
 );
+// What PostgreSQL and RabbitMQ alone use per saga: a bound that no change to the services' own
+// code lifts, short of sending them less work.
+const backing = ['postgres (this stack)', 'rabbitmq (whole node)'].map((name) => perSaga(full, name));
+const backingPerSaga = backing.reduce((sum, ms) => sum + ms, 0);
+console.log(
+  `\nPostgreSQL (${fmt(backing[0] ?? 0)} ms) and RabbitMQ (${fmt(backing[1] ?? 0)} ms, with the deliveries to this bench's own queue) alone use ${fmt(
+    backingPerSaga,
+  )} ms per saga at full load: on ${cores()} cores with nothing else running, at most ~${fmt(
+    (cores() * 1000) / backingPerSaga,
+  )} sagas/s.`,
+);
 if (profiles.size > 0) {
   console.log(
     `\n### Where each service's CPU goes at full load (${concurrency} in flight; sampled 8 s; share of busy samples)\n`,

@@ -140,6 +140,14 @@ describe('the client', () => {
     const later = await client.append(streamId, appended.version, [stockReserved()]);
     expect(await waiting).toEqual({ events: [], nextPosition: later.position, hasMore: false });
 
+    // A long poll from behind commits of other types only does not wait for another commit (none
+    // may come: the load stopped): it answers shortly with the page moved past them.
+    const behind = await Promise.race([
+      client.readAll(start, { types: ['PaymentRefunded'], waitMs: 60_000 }),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000)),
+    ]);
+    expect(behind).toEqual({ events: [], nextPosition: later.position, hasMore: false });
+
     // A commit of its types answers it with the events of those types.
     const waitingForReleases = client.readAll(later.position, { types: ['StockReleased'], waitMs: 5_000 });
     const third = await client.append(streamId, later.version, [stockReserved(), released()]);

@@ -84,13 +84,15 @@ const answerError = (error: unknown, _req: Request, res: Response, next: NextFun
 /**
  * Waits until this process commits past `position` (an event of one of `types`, when given) or
  * `ms` elapse. With `types`, commits of other types only end the wait
- * `MOVE_PAST_OTHER_TYPES_MS` after the first of them.
+ * `MOVE_PAST_OTHER_TYPES_MS` after the first of them (or after the start, when the caller's page
+ * has `movedAlready` past some).
  */
 const commitAfter = (
   store: EventStore,
   position: number,
   ms: number,
   types: readonly string[] | undefined,
+  movedAlready: boolean,
 ): Promise<void> =>
   new Promise((resolve) => {
     let moveTimer: NodeJS.Timeout | undefined;
@@ -104,6 +106,7 @@ const commitAfter = (
     const movedPastOthers = () => {
       moveTimer ??= setTimeout(done, Math.min(ms, MOVE_PAST_OTHER_TYPES_MS));
     };
+    if (movedAlready) movedPastOthers();
     const wanted = types ? new Set(types) : undefined;
     const unsubscribe = store.onCommit((committed, committedTypes) => {
       if (committed <= position) return;
@@ -147,8 +150,9 @@ export const mountEventStoreRoutes = (app: Express, store: EventStore): void => 
     const types = typeList(req.query.types);
     let page = await store.readAll(fromPosition, limit, types);
     if (page.events.length === 0 && waitMs > 0) {
-      // Nothing to read yet (of these types): wait for it, from where the page ended.
-      await commitAfter(store, page.nextPosition, waitMs, types);
+      // Nothing to read yet (of these types): wait for it, from where the page ended; a page
+      // already past commits of other types answers soon even if nothing else is committed.
+      await commitAfter(store, page.nextPosition, waitMs, types, page.nextPosition > fromPosition);
       page = await store.readAll(fromPosition, limit, types);
     }
     res.json(page);

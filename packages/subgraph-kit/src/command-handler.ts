@@ -2,18 +2,20 @@
  * Load, decide, append: the write path of every service. A stream is loaded from the event
  * store (or taken from the in-memory cache of recently used streams), the decider runs, and its
  * events are appended with the version that was read; a concurrent change (another process)
- * reloads and decides again. Commands on one stream in one process take turns.
+ * reloads and decides again. Commands on one stream in one process take turns, and those that
+ * queue meanwhile are appended together.
  */
 import {
   type EventStoreClient,
   type RecordedEvent,
   WrongExpectedVersionError,
 } from '@magasin/event-store/client';
-import { type EventEnvelope, type EventType, newEventId, parseEnvelope } from '@magasin/events';
+import { type EventEnvelope, type EventType, parseEnvelope } from '@magasin/events';
 import { currentTraceparent } from '@magasin/telemetry';
 import { LRUCache } from 'lru-cache';
 import type { Decider, PendingEvent } from './decider.ts';
 import { DomainError } from './errors.ts';
+import { decideInTurn, eventsOfTurn, settleTurn, stateAfter, type TurnCommand } from './turn.ts';
 
 /** Who asked for a command and why: copied onto every event it produces. */
 export interface CommandMetadata {
@@ -59,6 +61,8 @@ export interface CommandHandlerOptions<Command, State, E extends EventType> {
   cachedStreams?: number;
   /** Attempts before a persistent version conflict becomes a CONFLICT error; default 5. */
   maxAttempts?: number;
+  /** Commands queued on one stream decided and appended together, at most; default 50. */
+  maxBatch?: number;
 }
 
 /** The data of a stored event at the current schema version (old versions upcast). */
@@ -89,6 +93,7 @@ export const createCommandHandler = <Command, State, E extends EventType>(
     (options.cachedStreams ?? 0) > 0
       ? new LRUCache<string, { state: State; version: number }>({ max: options.cachedStreams as number })
       : undefined;
+  const maxBatch = options.maxBatch ?? 50;
   const apply = (state: State, events: readonly EventEnvelope[]): State =>
     foldStoredEvents(decider, state, events);
 
@@ -103,13 +108,13 @@ export const createCommandHandler = <Command, State, E extends EventType>(
     return loaded;
   };
 
-  const decideAndAppend = async (
-    streamId: string,
-    command: Command,
-    metadata: CommandMetadata,
-  ): Promise<CommandResult<State>> => {
+  /**
+   * Runs a turn on `streamId` (see turn.ts) and settles each of its commands. Throws (for the
+   * whole turn) what no command caused: the store unreachable, conflicts past `maxAttempts`.
+   */
+  const runTurn = async (streamId: string, turn: readonly TurnCommand<Command, State>[]): Promise<void> => {
     const maxAttempts = options.maxAttempts ?? 5;
-    // The kept state is trusted once, for a decision the append will check. A stream not kept
+    // The kept state is trusted once, for decisions the append will check. A stream not kept
     // is taken for a new one (most are: an order placed, a saga started), which the append
     // checks too (expected: no stream).
     let kept = cache ? (cache.get(streamId) ?? { state: decider.initialState(), version: 0 }) : undefined;
@@ -117,35 +122,22 @@ export const createCommandHandler = <Command, State, E extends EventType>(
       const { state, version } = kept ?? (await load(streamId));
       const fromKept = kept !== undefined;
       kept = undefined;
-      let decided: PendingEvent<E>[];
-      try {
-        decided = decider.decide(command, state);
-      } catch (error) {
-        if (fromKept) continue; // perhaps only because the kept state is behind: decide on the stream
-        throw error;
+      const decisions = decideInTurn(decider, turn, state);
+      // An error or nothing decided on kept state, perhaps only because it is behind: decide
+      // on the stream as read.
+      if (fromKept && decisions.some((decision) => !('events' in decision) || decision.events.length === 0)) {
+        continue;
       }
-      if (decided.length === 0) {
-        if (fromKept) continue;
-        return { state, version, events: [] };
+      const events = eventsOfTurn(turn, decisions);
+      if (events.length === 0) {
+        settleTurn(turn, decisions, version, []);
+        return;
       }
-      const traceparent = currentTraceparent() ?? null;
       try {
-        const result = await eventStore.append(
-          streamId,
-          version === 0 ? 'no_stream' : version,
-          decided.map((event) => ({
-            eventId: newEventId(),
-            type: event.type,
-            data: event.data,
-            correlationId: metadata.correlationId,
-            causationId: metadata.causationId ?? null,
-            actor: metadata.actor,
-            traceparent,
-          })),
-        );
-        const next = { state: decided.reduce(decider.evolve, state), version: result.version };
-        cache?.set(streamId, next);
-        return { ...next, events: result.events };
+        const result = await eventStore.append(streamId, version === 0 ? 'no_stream' : version, events);
+        cache?.set(streamId, { state: stateAfter(decisions, state), version: result.version });
+        settleTurn(turn, decisions, version, result.events);
+        return;
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         if (attempt >= maxAttempts) {
@@ -160,25 +152,38 @@ export const createCommandHandler = <Command, State, E extends EventType>(
     }
   };
 
-  // Commands on the same stream in this process take turns: each decides on what the one before
-  // appended instead of conflicting with it (and reading the stream again).
-  const turns = new Map<string, Promise<unknown>>();
+  // Commands on the same stream in this process take turns: each decides on what the ones before
+  // appended instead of conflicting with them (and reading the stream again). Those that queue
+  // while a turn appends are decided together and appended at once in the next turn (the append
+  // runs in the async context of the first of them; each event keeps its command's metadata).
+  const queues = new Map<string, TurnCommand<Command, State>[]>();
+  const drain = async (streamId: string, queue: TurnCommand<Command, State>[]) => {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      try {
+        await runTurn(streamId, batch);
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+    queues.delete(streamId);
+  };
   const handle = (
     streamId: string,
     command: Command,
     metadata: CommandMetadata,
-  ): Promise<CommandResult<State>> => {
-    const previous = turns.get(streamId);
-    const turn = (previous ?? Promise.resolve())
-      .catch(() => undefined) // the previous command's failure is its caller's
-      .then(() => decideAndAppend(streamId, command, metadata));
-    turns.set(streamId, turn);
-    const forget = () => {
-      if (turns.get(streamId) === turn) turns.delete(streamId);
-    };
-    turn.then(forget, forget);
-    return turn;
-  };
+  ): Promise<CommandResult<State>> =>
+    new Promise((resolve, reject) => {
+      const queued = { command, metadata, traceparent: currentTraceparent() ?? null, resolve, reject };
+      const queue = queues.get(streamId);
+      if (queue) {
+        queue.push(queued);
+        return;
+      }
+      const started = [queued];
+      queues.set(streamId, started);
+      void drain(streamId, started); // settles every queued command itself
+    });
 
   return { handle, load };
 };

@@ -16,11 +16,12 @@ import {
   type RecordedEvent,
   WrongExpectedVersionError,
 } from '@magasin/event-store/client';
-import { type EventType, newEventId } from '@magasin/events';
+import type { EventType } from '@magasin/events';
 import { currentTraceparent } from '@magasin/telemetry';
 import { type CommandMetadata, type CommandResult, foldStoredEvents } from './command-handler.ts';
-import type { Decider, PendingEvent } from './decider.ts';
+import type { Decider } from './decider.ts';
 import { DomainError } from './errors.ts';
+import { decideInTurn, eventsOfTurn, settleTurn, stateAfter, type TurnCommand } from './turn.ts';
 
 /** Decides the commands of one stream in turns; see the module comment. */
 export interface StreamWriter<Command, State> {
@@ -58,14 +59,6 @@ interface Queued<Command, State> {
   reject: (error: unknown) => void;
 }
 
-interface Decision<Command, State, E extends EventType> {
-  item: Queued<Command, State>;
-  events: PendingEvent<E>[];
-  /** State after this command's events. */
-  state: State;
-  error?: unknown;
-}
-
 /** The writer of `streamId`; see the module comment. */
 export const openStreamWriter = <Command, State, E extends EventType>(
   options: StreamWriterOptions<Command, State, E>,
@@ -89,53 +82,27 @@ export const openStreamWriter = <Command, State, E extends EventType>(
     return known;
   };
 
-  const decideAll = (
-    items: { item: Queued<Command, State>; command: Command }[],
-    start: State,
-  ): Decision<Command, State, E>[] => {
-    let state = start;
-    return items.map(({ item, command }) => {
-      try {
-        const events = decider.decide(command, state);
-        state = events.reduce(decider.evolve, state);
-        return { item, events, state };
-      } catch (error) {
-        return { item, events: [], state, error };
-      }
-    });
-  };
-
   const runTurn = async (batch: Queued<Command, State>[]): Promise<void> => {
     // Build every command first, together: each reads only what it needs.
     const built = await Promise.allSettled(batch.map((item) => item.build()));
-    const items: { item: Queued<Command, State>; command: Command }[] = [];
+    const turn: TurnCommand<Command, State>[] = [];
     built.forEach((outcome, index) => {
       const item = batch[index] as Queued<Command, State>;
       if (outcome.status === 'rejected') item.reject(outcome.reason);
       else if (outcome.value === undefined) item.resolve(undefined);
-      else items.push({ item, command: outcome.value });
+      else turn.push({ ...item, command: outcome.value });
     });
-    if (items.length === 0) return;
+    if (turn.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       let base: { state: State; version: number };
       try {
         base = await catchUp();
       } catch (error) {
-        for (const { item } of items) item.reject(error);
+        for (const item of turn) item.reject(error);
         return;
       }
-      const decisions = decideAll(items, base.state);
-      const events = decisions.flatMap(({ item, events }) =>
-        events.map((event) => ({
-          eventId: newEventId(),
-          type: event.type,
-          data: event.data,
-          correlationId: item.metadata.correlationId,
-          causationId: item.metadata.causationId ?? null,
-          actor: item.metadata.actor,
-          traceparent: item.traceparent,
-        })),
-      );
+      const decisions = decideInTurn(decider, turn, base.state);
+      const events = eventsOfTurn(turn, decisions);
       let appended: RecordedEvent[] = [];
       if (events.length > 0) {
         try {
@@ -152,23 +119,13 @@ export const openStreamWriter = <Command, State, E extends EventType>(
                   { streamId },
                 )
               : error;
-          for (const { item } of items) item.reject(failure);
+          for (const item of turn) item.reject(failure);
           return;
         }
-        const last = decisions.at(-1) as Decision<Command, State, E>;
-        known = { state: last.state, version: base.version + events.length };
+        known = { state: stateAfter(decisions, base.state), version: base.version + events.length };
       }
-      let offset = 0;
-      for (const decision of decisions) {
-        if (decision.error !== undefined) {
-          decision.item.reject(decision.error);
-          continue;
-        }
-        const mine = appended.slice(offset, offset + decision.events.length);
-        offset += decision.events.length;
-        decision.item.resolve({ state: decision.state, version: base.version + offset, events: mine });
-      }
-      decided += items.length;
+      settleTurn(turn, decisions, base.version, appended);
+      decided += turn.length;
       return;
     }
   };

@@ -149,6 +149,50 @@ describe('mutations through the command handler', () => {
     expect(version).toBe(10);
   });
 
+  it('appends the commands that queue on a stream together, and answers each with its own events', async () => {
+    const appends: number[] = [];
+    const eventStore = new Proxy(backbone.eventStore, {
+      get: (target, property, receiver) =>
+        property === 'append'
+          ? (...args: Parameters<typeof target.append>) => {
+              appends.push(args[2].length);
+              return target.append(...args);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const handler = createCommandHandler({ eventStore, decider: productDecider, maxAttempts: 1 });
+    const meta = (index: number) => ({ correlationId: `c-${index}`, actor: `t-${index}` });
+    await handler.handle(
+      'kit-product-batch',
+      { type: 'CreateProduct', productId: 'batch', name: 'Batch', initialStock: 0 },
+      meta(0),
+    );
+    appends.length = 0;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, index) =>
+        handler.handle(
+          'kit-product-batch',
+          { type: 'RestockProduct', productId: 'batch', quantity: index === 4 ? 0 : index + 1 },
+          meta(index + 1),
+        ),
+      ),
+    );
+    // The 10 queued at once go in one or two appends (the first may go alone), less the bad one.
+    expect(appends.length).toBeLessThanOrEqual(2);
+    expect(appends.reduce((sum, events) => sum + events, 0)).toBe(9);
+    expect(results[4]).toMatchObject({ status: 'rejected', reason: { code: 'BAD_USER_INPUT' } });
+    const answered = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    // Each in turn: its own event, with its own metadata, and the stock and version it left.
+    expect(
+      answered.map((result) => result.events.map((event) => [event.version, event.correlationId])),
+    ).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10].map((quantity, turn) => [[turn + 2, `c-${quantity}`]]));
+    expect(answered.map((result) => result.version)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(answered.map((result) => (result.state as { stock: number }).stock)).toEqual([
+      1, 3, 6, 10, 16, 23, 31, 40, 50,
+    ]);
+    expect((await handler.load('kit-product-batch')).state).toMatchObject({ stock: 50 });
+  });
+
   it('with a cache, sees events appended by another writer', async () => {
     const cached = createCommandHandler({
       eventStore: backbone.eventStore,

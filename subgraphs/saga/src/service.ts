@@ -108,8 +108,11 @@ export const runSaga = async (options: RunSagaOptions): Promise<RunningSaga> => 
     },
   });
   const { orchestrator, hub } = partsOf(running.deps);
-  // Updates are remembered from start-up, for subscribers that come after them.
-  await hub.start();
+  // Updates are remembered from start-up, for subscribers that come after them. If RabbitMQ
+  // refuses now, the first subscriber tries again.
+  await hub.start().catch((error: unknown) => {
+    logger.warn({ err: error }, 'not listening to saga updates yet; the first subscriber will try again');
+  });
   timer = startDeadlineTimer({
     prisma: running.deps.prisma,
     orchestrator,

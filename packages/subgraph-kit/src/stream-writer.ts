@@ -10,6 +10,10 @@
  * decides again, up to `maxAttempts`, then every command of the turn fails with CONFLICT. Any
  * other append failure (event store down) fails every command of the turn, and nothing of it is
  * stored: the callers retry (a bus message goes back to its queue).
+ *
+ * The command handler takes turns the same way on every stream (turn.ts holds what both share);
+ * this writer differs in building each command at the start of its turn (`handleWhen`) and in
+ * catching up with the stream before every turn.
  */
 import {
   type EventStoreClient,

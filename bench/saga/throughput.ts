@@ -78,6 +78,8 @@ const services = Object.keys(stack.urls).sort();
 // ---- the bus tap: when each event and each saga update was on the bus ----
 const published = new Map<string, number>();
 const updatePublished = new Map<string, number>();
+/** Saga updates received, and distinct (saga, version) among them: more than one per version is the projection's safety net publishing again. */
+const updateCount = { messages: 0, distinct: 0 };
 const connection = await amqp.connect(bus.url);
 const channel = await connection.createChannel();
 await channel.assertExchange(EXCHANGES.events, 'topic', { durable: true });
@@ -94,7 +96,11 @@ await channel.consume(
       const update = JSON.parse(message.content.toString('utf8')) as { sagaId: string; version: number };
       // The first arrival: the orchestrator publishes each update, the projection again later.
       const key = `${update.sagaId}/${update.version}`;
-      if (!updatePublished.has(key)) updatePublished.set(key, at);
+      updateCount.messages++;
+      if (!updatePublished.has(key)) {
+        updatePublished.set(key, at);
+        updateCount.distinct++;
+      }
     } else if (message.properties.messageId) {
       published.set(String(message.properties.messageId), at);
     }
@@ -220,6 +226,8 @@ interface Phase {
   projectionLag: Map<string, number[]>;
   loopDelayP99Ms: number;
   load1: string;
+  /** Saga updates this bench received in the phase, and distinct (saga, version) among them. */
+  updates: { messages: number; distinct: number };
 }
 
 /** Services with a read model following the log. */
@@ -267,6 +275,7 @@ const measured = async (
   drive: (end: number) => Promise<SagaRun[]>,
 ): Promise<Phase> => {
   const before = await scrapeAll();
+  const updatesBefore = { ...updateCount };
   const meter = cpuMeter(probes);
   const relayLag: number[] = [];
   const projectionLag = new Map<string, number[]>();
@@ -314,6 +323,10 @@ const measured = async (
     projectionLag,
     loopDelayP99Ms: loop.percentile(99) / 1e6,
     load1: loadAverage(),
+    updates: {
+      messages: updateCount.messages - updatesBefore.messages,
+      distinct: updateCount.distinct - updatesBefore.distinct,
+    },
   };
 };
 
@@ -586,6 +599,7 @@ console.log(
       'append p50 / p95 ms',
       'version conflicts',
       'relay lag max (events)',
+      'saga updates per step on the bus',
     ],
     phases.map((phase) => {
       const { before, after } = metricsOf(phase, 'event-store');
@@ -598,6 +612,7 @@ console.log(
         `${fmt(appends.quantile(0.5) * 1000, 1)} / ${fmt(appends.quantile(0.95) * 1000, 1)}`,
         fmt(increase(before, after, 'magasin_eventstore_concurrency_conflicts_total'), 0),
         fmt(Math.max(0, ...phase.relayLag), 0),
+        fmt(phase.updates.messages / Math.max(1, phase.updates.distinct), 2),
       ];
     }),
   ),

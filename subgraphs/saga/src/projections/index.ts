@@ -194,14 +194,23 @@ const recordOrder = async (event: EventOf<'OrderPlaced'>, tx: SagaTx): Promise<v
 
 /**
  * A page of events at once, with the same effect as the handlers one by one: the sagas of the
- * page read in one statement, their steps written in one, then each saga's row and deadline
- * once, as the page leaves them (4 statements per event become about 2 per saga).
+ * page read in one statement, then one statement each for the new sagas, the changed sagas, the
+ * steps, the cleared deadlines, the set deadlines and the orders' customers, whatever the number
+ * of sagas in the page (at full load a page holds tens of sagas: a statement per saga made the
+ * read model fall seconds behind the log).
  */
 const applyEvents = async (events: readonly DomainEvent[], tx: SagaTx): Promise<void> => {
   const sagaEvents: EventOf<SagaEventType>[] = [];
+  const customers = new Map<string, string>();
   for (const event of events) {
-    if (event.type === 'OrderPlaced') await recordOrder(event, tx);
+    if (event.type === 'OrderPlaced') customers.set(event.data.orderId, event.data.customerId);
     else sagaEvents.push(event as EventOf<SagaEventType>);
+  }
+  if (customers.size > 0) {
+    await tx.$executeRaw`
+      INSERT INTO saga_orders (order_id, customer_id)
+      SELECT * FROM unnest(${[...customers.keys()]}::text[], ${[...customers.values()]}::text[])
+      ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id`;
   }
   if (sagaEvents.length === 0) return;
   const stored = await tx.saga.findMany({ where: { id: { in: [...new Set(sagaEvents.map(sagaIdOf))] } } });
@@ -217,15 +226,37 @@ const applyEvents = async (events: readonly DomainEvent[], tx: SagaTx): Promise<
   }
   const fresh = [...sagas.values()].filter((saga) => !existing.has(saga.id));
   if (fresh.length > 0) await tx.saga.createMany({ data: fresh });
-  for (const id of existing) {
-    const { status, version, updatedAt, endedAt } = sagas.get(id) as SagaRow;
-    await tx.saga.update({ where: { id }, data: { status, version, updatedAt, endedAt } });
+  const changed = [...existing].map((id) => sagas.get(id) as SagaRow);
+  if (changed.length > 0) {
+    await tx.$executeRaw`
+      UPDATE sagas SET status = u.status, version = u.version,
+             updated_at = u.updated_at::timestamptz, ended_at = u.ended_at::timestamptz
+        FROM unnest(${changed.map((saga) => saga.id)}::text[], ${changed.map((saga) => saga.status)}::text[],
+                    ${changed.map((saga) => saga.version)}::int[],
+                    ${changed.map((saga) => saga.updatedAt.toISOString())}::text[],
+                    ${changed.map((saga) => saga.endedAt?.toISOString() ?? null)}::text[])
+             AS u(id, status, version, updated_at, ended_at)
+       WHERE sagas.id = u.id`;
   }
   await tx.sagaStep.createMany({ data: steps });
   const cleared = [...deadlines].filter(([, deadline]) => deadline === 'clear').map(([sagaId]) => sagaId);
   if (cleared.length > 0) await tx.sagaDeadline.deleteMany({ where: { sagaId: { in: cleared } } });
-  for (const [sagaId, deadline] of deadlines)
-    if (deadline !== 'clear') await writeDeadline(tx, sagaId, deadline);
+  const set = [...deadlines].flatMap(([sagaId, deadline]) =>
+    deadline === 'clear' || deadline === 'keep' ? [] : [{ sagaId, ...deadline }],
+  );
+  if (set.length > 0) {
+    await tx.$executeRaw`
+      INSERT INTO saga_deadlines (saga_id, kind, order_id, step, due_at, version, attempt)
+      SELECT d.saga_id, d.kind, d.order_id, d.step, d.due_at::timestamptz, d.version, d.attempt
+        FROM unnest(${set.map((row) => row.sagaId)}::text[], ${set.map((row) => row.kind)}::text[],
+                    ${set.map((row) => row.orderId)}::text[], ${set.map((row) => row.step)}::text[],
+                    ${set.map((row) => row.dueAt.toISOString())}::text[], ${set.map((row) => row.version)}::int[],
+                    ${set.map((row) => row.attempt)}::int[])
+             AS d(saga_id, kind, order_id, step, due_at, version, attempt)
+      ON CONFLICT (saga_id) DO UPDATE SET kind = EXCLUDED.kind, order_id = EXCLUDED.order_id,
+             step = EXCLUDED.step, due_at = EXCLUDED.due_at, version = EXCLUDED.version,
+             attempt = EXCLUDED.attempt`;
+  }
 };
 
 /** The saga projection of the service (`npm run projections:rebuild -- saga` rebuilds it). */

@@ -15,7 +15,7 @@ import { currentTraceparent } from '@magasin/telemetry';
 import { LRUCache } from 'lru-cache';
 import type { Decider, PendingEvent } from './decider.ts';
 import { DomainError } from './errors.ts';
-import { decideInTurn, eventsOfTurn, settleTurn, stateAfter, type TurnCommand } from './turn.ts';
+import { decideInTurn, drainTurns, eventsOfTurn, settleTurn, stateAfter, type TurnCommand } from './turn.ts';
 
 /** Who asked for a command and why: copied onto every event it produces. */
 export interface CommandMetadata {
@@ -158,14 +158,7 @@ export const createCommandHandler = <Command, State, E extends EventType>(
   // runs in the async context of the first of them; each event keeps its command's metadata).
   const queues = new Map<string, TurnCommand<Command, State>[]>();
   const drain = async (streamId: string, queue: TurnCommand<Command, State>[]) => {
-    while (queue.length > 0) {
-      const batch = queue.splice(0, maxBatch);
-      try {
-        await runTurn(streamId, batch);
-      } catch (error) {
-        for (const queued of batch) queued.reject(error);
-      }
-    }
+    await drainTurns(queue, maxBatch, (turn) => runTurn(streamId, turn));
     queues.delete(streamId);
   };
   const handle = (

@@ -25,7 +25,7 @@ import { currentTraceparent } from '@magasin/telemetry';
 import { type CommandMetadata, type CommandResult, foldStoredEvents } from './command-handler.ts';
 import type { Decider } from './decider.ts';
 import { DomainError } from './errors.ts';
-import { decideInTurn, eventsOfTurn, settleTurn, stateAfter, type TurnCommand } from './turn.ts';
+import { decideInTurn, drainTurns, eventsOfTurn, settleTurn, stateAfter, type TurnCommand } from './turn.ts';
 
 /** Decides the commands of one stream in turns; see the module comment. */
 export interface StreamWriter<Command, State> {
@@ -71,7 +71,7 @@ export const openStreamWriter = <Command, State, E extends EventType>(
   const maxAttempts = options.maxAttempts ?? 10;
   const maxBatch = options.maxBatch ?? 200;
   let known: { state: State; version: number } | undefined;
-  let queue: Queued<Command, State>[] = [];
+  const queue: Queued<Command, State>[] = [];
   let draining = false;
   let turns = 0;
   let decided = 0;
@@ -136,14 +136,10 @@ export const openStreamWriter = <Command, State, E extends EventType>(
 
   const drain = async () => {
     try {
-      while (queue.length > 0) {
-        const batch = queue.slice(0, maxBatch);
-        queue = queue.slice(batch.length);
+      await drainTurns(queue, maxBatch, (batch) => {
         turns++;
-        await runTurn(batch).catch((error: unknown) => {
-          for (const item of batch) item.reject(error); // settled ones ignore it
-        });
-      }
+        return runTurn(batch);
+      });
     } finally {
       draining = false;
     }

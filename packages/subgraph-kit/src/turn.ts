@@ -89,3 +89,21 @@ export const settleTurn = <Command, State, E extends EventType>(
     resolve({ state: decision.state, version: version + offset, events });
   });
 };
+
+/**
+ * Runs the turns of one queue until it is empty: each takes up to `maxBatch` of the commands
+ * queued (those that queue while a turn runs go in the next one). Every command of a turn whose
+ * `run` throws gets that error (those `run` settled already ignore it).
+ */
+export const drainTurns = async <Queued extends { reject: (error: unknown) => void }>(
+  queue: Queued[],
+  maxBatch: number,
+  run: (turn: Queued[]) => Promise<void>,
+): Promise<void> => {
+  while (queue.length > 0) {
+    const turn = queue.splice(0, maxBatch);
+    await run(turn).catch((error: unknown) => {
+      for (const queued of turn) queued.reject(error);
+    });
+  }
+};

@@ -216,7 +216,7 @@ const applyEvents = async (events: readonly DomainEvent[], tx: SagaTx): Promise<
   const stored = await tx.saga.findMany({ where: { id: { in: [...new Set(sagaEvents.map(sagaIdOf))] } } });
   const sagas = new Map<string, SagaRow>(stored.map((row) => [row.id, row]));
   const existing = new Set(sagas.keys());
-  const deadlines = new Map<string, SagaChange['deadline']>();
+  const deadlines = new Map<string, DeadlineRow | 'clear'>();
   const steps: Prisma.SagaStepCreateManyInput[] = [];
   for (const event of sagaEvents) {
     const { saga, step, deadline } = changeOf(sagas.get(sagaIdOf(event)), event);
@@ -242,7 +242,7 @@ const applyEvents = async (events: readonly DomainEvent[], tx: SagaTx): Promise<
   const cleared = [...deadlines].filter(([, deadline]) => deadline === 'clear').map(([sagaId]) => sagaId);
   if (cleared.length > 0) await tx.sagaDeadline.deleteMany({ where: { sagaId: { in: cleared } } });
   const set = [...deadlines].flatMap(([sagaId, deadline]) =>
-    deadline === 'clear' || deadline === 'keep' ? [] : [{ sagaId, ...deadline }],
+    deadline === 'clear' ? [] : [{ sagaId, ...deadline }],
   );
   if (set.length > 0) {
     await tx.$executeRaw`
